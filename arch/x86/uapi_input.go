@@ -1,0 +1,69 @@
+//go:build ignore
+
+// Input to `go tool cgo -godefs` for package x86 (amd64 only): the x86 part
+// of <asm/kvm.h>. Regenerate with: go run ./tools/genabi
+
+package x86
+
+/*
+#include <stddef.h>
+#include <linux/kvm.h>
+
+enum {
+	off_events_smi_smm = offsetof(struct kvm_vcpu_events, smi.smm),
+	off_events_smi_latched_init = offsetof(struct kvm_vcpu_events, smi.latched_init),
+	off_events_sipi_vector = offsetof(struct kvm_vcpu_events, sipi_vector),
+	off_events_flags = offsetof(struct kvm_vcpu_events, flags),
+	size_of_events = sizeof(struct kvm_vcpu_events),
+};
+*/
+import "C"
+
+// x86-only ioctls.
+const (
+	KVM_GET_SREGS             = C.KVM_GET_SREGS
+	KVM_SET_SREGS             = C.KVM_SET_SREGS
+	KVM_GET_VCPU_EVENTS       = C.KVM_GET_VCPU_EVENTS
+	KVM_SET_VCPU_EVENTS       = C.KVM_SET_VCPU_EVENTS
+	KVM_GET_MSRS              = C.KVM_GET_MSRS
+	KVM_SET_MSRS              = C.KVM_SET_MSRS
+	KVM_SET_CPUID2            = C.KVM_SET_CPUID2
+	KVM_GET_SUPPORTED_CPUID   = C.KVM_GET_SUPPORTED_CPUID
+	KVM_SET_TSS_ADDR          = C.KVM_SET_TSS_ADDR
+	KVM_SET_IDENTITY_MAP_ADDR = C.KVM_SET_IDENTITY_MAP_ADDR
+	KVM_GET_LAPIC             = C.KVM_GET_LAPIC
+	KVM_SET_LAPIC             = C.KVM_SET_LAPIC
+)
+
+// kvm_vcpu_events flags, sync regs and run flags.
+const (
+	KVM_VCPUEVENT_VALID_NMI_PENDING = C.KVM_VCPUEVENT_VALID_NMI_PENDING
+	KVM_VCPUEVENT_VALID_SIPI_VECTOR = C.KVM_VCPUEVENT_VALID_SIPI_VECTOR
+	KVM_VCPUEVENT_VALID_SHADOW      = C.KVM_VCPUEVENT_VALID_SHADOW
+	KVM_VCPUEVENT_VALID_SMM         = C.KVM_VCPUEVENT_VALID_SMM
+	KVM_SYNC_X86_REGS               = C.KVM_SYNC_X86_REGS
+	KVM_SYNC_X86_SREGS              = C.KVM_SYNC_X86_SREGS
+	KVM_SYNC_X86_EVENTS             = C.KVM_SYNC_X86_EVENTS
+	KVM_RUN_X86_SMM                 = C.KVM_RUN_X86_SMM
+	KVM_RUN_X86_BUS_LOCK            = C.KVM_RUN_X86_BUS_LOCK
+	OffEventsSmiSmm                 = C.off_events_smi_smm
+	OffEventsSmiLatchedInit         = C.off_events_smi_latched_init
+	OffEventsSipiVector             = C.off_events_sipi_vector
+	OffEventsFlags                  = C.off_events_flags
+	SizeofVCPUEvents                = C.size_of_events
+)
+
+// Register and state structures. struct kvm_vcpu_events has anonymous
+// nested structs that cgo cannot name: it is handled as SizeofVCPUEvents bytes
+// with the Off* offsets above.
+type (
+	Regs         C.struct_kvm_regs
+	Segment      C.struct_kvm_segment
+	DTable       C.struct_kvm_dtable
+	Sregs        C.struct_kvm_sregs
+	MSREntry     C.struct_kvm_msr_entry
+	MSRsHeader   C.struct_kvm_msrs
+	CPUIDEntry2  C.struct_kvm_cpuid_entry2
+	CPUID2Header C.struct_kvm_cpuid2
+	LAPICState   C.struct_kvm_lapic_state
+)

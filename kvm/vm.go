@@ -1,0 +1,172 @@
+package kvm
+
+import (
+	"fmt"
+	"unsafe"
+
+	"github.com/kvmconform/kvmconform/internal/uapi"
+	"golang.org/x/sys/unix"
+)
+
+// VM is a virtual machine fd with its memory slots and vCPUs.
+type VM struct {
+	sys      *System
+	fd       int
+	mmapSize int
+	mem      []*Memory
+	vcpus    []*VCPU
+}
+
+// Fd is the raw VM file descriptor.
+func (vm *VM) Fd() int { return vm.fd }
+
+// System is the device the VM was created on.
+func (vm *VM) System() *System { return vm.sys }
+
+// CheckExtension is KVM_CHECK_EXTENSION on the VM fd.
+func (vm *VM) CheckExtension(capability uintptr) Result {
+	return ioctl(vm.fd, uapi.KVM_CHECK_EXTENSION, capability)
+}
+
+// Ioctl issues a VM ioctl the package has no method for.
+func (vm *VM) Ioctl(req uintptr, arg unsafe.Pointer) Result { return ioctlPtr(vm.fd, req, arg) }
+
+// IoctlValue issues a VM ioctl whose argument is a plain value.
+func (vm *VM) IoctlValue(req uintptr, arg uintptr) Result { return ioctl(vm.fd, req, arg) }
+
+// CreateIRQChip is KVM_CREATE_IRQCHIP (the in-kernel LAPIC/IOAPIC/PIC on x86,
+// the vGIC on arm64).
+func (vm *VM) CreateIRQChip() Result { return ioctl(vm.fd, uapi.KVM_CREATE_IRQCHIP, 0) }
+
+// SignalMSI is KVM_SIGNAL_MSI. It is a VM ioctl, so it may be issued from any
+// thread while a vCPU is inside KVM_RUN.
+func (vm *VM) SignalMSI(addr uint64, data uint32) Result {
+	msi := uapi.MSI{Lo: uint32(addr), Hi: uint32(addr >> 32), Data: data}
+	return ioctlPtr(vm.fd, uapi.KVM_SIGNAL_MSI, unsafe.Pointer(&msi))
+}
+
+// EnableCap is KVM_ENABLE_CAP on the VM fd.
+func (vm *VM) EnableCap(capability uint32, args ...uint64) Result {
+	ec := newEnableCap(capability, args)
+	return ioctlPtr(vm.fd, uapi.KVM_ENABLE_CAP, unsafe.Pointer(&ec))
+}
+
+func newEnableCap(capability uint32, args []uint64) uapi.EnableCap {
+	ec := uapi.EnableCap{Cap: capability}
+	copy(ec.Args[:], args)
+	return ec
+}
+
+// SetBootCPUID is KVM_SET_BOOT_CPU_ID (x86): it must come before the first
+// vCPU is created, else EBUSY.
+func (vm *VM) SetBootCPUID(id uint32) Result {
+	return ioctl(vm.fd, uapi.KVM_SET_BOOT_CPU_ID, uintptr(id))
+}
+
+// Memory is one memory slot backed by anonymous host memory.
+type Memory struct {
+	Slot uint32
+	GPA  uint64
+	Data []byte // the host mapping; Data[i] is guest physical GPA+i
+}
+
+// Contains reports whether [gpa, gpa+n) lies inside the slot.
+func (m *Memory) Contains(gpa uint64, n int) bool {
+	return gpa >= m.GPA && gpa+uint64(n) <= m.GPA+uint64(len(m.Data))
+}
+
+// AddMemory maps size bytes of anonymous memory and installs them as slot at
+// guest physical address gpa (KVM_SET_USER_MEMORY_REGION). size must be a
+// multiple of the host page size (1 MiB on s390x for portability).
+func (vm *VM) AddMemory(slot uint32, gpa uint64, size int) (*Memory, error) {
+	data, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
+	if err != nil {
+		return nil, fmt.Errorf("mmap %d bytes of guest memory: %w", size, err)
+	}
+	region := uapi.UserspaceMemoryRegion{
+		Slot:            slot,
+		Guest_phys_addr: gpa,
+		Memory_size:     uint64(size),
+		Userspace_addr:  uint64(uintptr(unsafe.Pointer(&data[0]))),
+	}
+	r := ioctlPtr(vm.fd, uapi.KVM_SET_USER_MEMORY_REGION, unsafe.Pointer(&region))
+	if err := r.wrap(fmt.Sprintf("KVM_SET_USER_MEMORY_REGION slot %d gpa %#x size %#x", slot, gpa, size)); err != nil {
+		unix.Munmap(data)
+		return nil, err
+	}
+	m := &Memory{Slot: slot, GPA: gpa, Data: data}
+	vm.mem = append(vm.mem, m)
+	return m, nil
+}
+
+// memoryAt finds the slot holding [gpa, gpa+n).
+func (vm *VM) memoryAt(gpa uint64, n int) (*Memory, error) {
+	for _, m := range vm.mem {
+		if m.Contains(gpa, n) {
+			return m, nil
+		}
+	}
+	return nil, fmt.Errorf("guest physical range %#x+%d is not in any memory slot", gpa, n)
+}
+
+// WriteGuest copies b into guest memory at gpa.
+func (vm *VM) WriteGuest(gpa uint64, b []byte) error {
+	m, err := vm.memoryAt(gpa, len(b))
+	if err != nil {
+		return err
+	}
+	copy(m.Data[gpa-m.GPA:], b)
+	return nil
+}
+
+// ReadGuest returns a copy of n bytes of guest memory at gpa.
+func (vm *VM) ReadGuest(gpa uint64, n int) ([]byte, error) {
+	m, err := vm.memoryAt(gpa, n)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, n)
+	copy(out, m.Data[gpa-m.GPA:])
+	return out, nil
+}
+
+// CreateVCPU is KVM_CREATE_VCPU: it creates vCPU id, mmaps its kvm_run with
+// the size the kernel reports, and starts the locked OS thread that issues
+// all of its ioctls. The vCPU starts with the default signal mask (see
+// DefaultSignalMask).
+func (vm *VM) CreateVCPU(id uint32) (*VCPU, error) {
+	r := ioctl(vm.fd, uapi.KVM_CREATE_VCPU, uintptr(id))
+	if err := r.wrap(fmt.Sprintf("KVM_CREATE_VCPU %d", id)); err != nil {
+		return nil, err
+	}
+	fd := int(r.Ret)
+	mem, err := unix.Mmap(fd, 0, vm.mmapSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("mmap kvm_run of vCPU %d (%d bytes): %w", id, vm.mmapSize, err)
+	}
+	v := &VCPU{vm: vm, id: id, fd: fd, run: &Run{mem: mem}, thread: startThread()}
+	if err := v.SetSignalMask(DefaultSignalMask()...).wrap("KVM_SET_SIGNAL_MASK (default)"); err != nil {
+		v.Close()
+		return nil, err
+	}
+	vm.vcpus = append(vm.vcpus, v)
+	return v, nil
+}
+
+// VCPUs are the vCPUs created so far, in creation order.
+func (vm *VM) VCPUs() []*VCPU { return vm.vcpus }
+
+// Close stops and closes every vCPU, then the VM fd and its memory.
+func (vm *VM) Close() error {
+	for _, v := range vm.vcpus {
+		v.Close()
+	}
+	vm.vcpus = nil
+	err := unix.Close(vm.fd)
+	for _, m := range vm.mem {
+		unix.Munmap(m.Data)
+	}
+	vm.mem = nil
+	return err
+}
