@@ -17,6 +17,12 @@ type Result struct {
 	Errno unix.Errno
 }
 
+// Failed is Ret of a failed call (the -1 the syscall returned).
+const Failed = ^uintptr(0)
+
+// Fail is the Result of a call that failed with errno e.
+func Fail(e unix.Errno) Result { return Result{Ret: Failed, Errno: e} }
+
 // OK reports whether the ioctl succeeded.
 func (r Result) OK() bool { return r.Errno == 0 }
 
@@ -47,6 +53,9 @@ func ErrnoName(e unix.Errno) string {
 // ioctl issues one ioctl and keeps the kernel's answer.
 func ioctl(fd int, req uintptr, arg uintptr) Result {
 	r, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), req, arg)
+	if e != 0 {
+		r = Failed
+	}
 	return Result{Ret: r, Errno: e}
 }
 

@@ -58,14 +58,14 @@ func (v *VCPU) Do(f func()) bool {
 
 // Ioctl issues a vCPU ioctl on the vCPU's thread.
 func (v *VCPU) Ioctl(req uintptr, arg unsafe.Pointer) Result {
-	r := Result{Errno: ErrStuck}
+	r := Fail(ErrStuck)
 	v.Do(func() { r = ioctlPtr(v.fd, req, arg) })
 	return r
 }
 
 // IoctlValue issues a vCPU ioctl whose argument is a plain value.
 func (v *VCPU) IoctlValue(req uintptr, arg uintptr) Result {
-	r := Result{Errno: ErrStuck}
+	r := Fail(ErrStuck)
 	v.Do(func() { r = ioctl(v.fd, req, arg) })
 	return r
 }
@@ -216,7 +216,7 @@ const KickGrace = 5 * time.Second
 // that fails the result says Stuck and the vCPU refuses further calls.
 func (v *VCPU) RunFor(d time.Duration) RunResult {
 	if v.stuck.Load() {
-		return RunResult{Result: Result{Errno: ErrStuck}, Stuck: true}
+		return RunResult{Result: Fail(ErrStuck), Stuck: true}
 	}
 	before := v.run.ImmediateExit()
 	var res RunResult
@@ -254,7 +254,7 @@ func (v *VCPU) RunFor(d time.Duration) RunResult {
 			v.Signal(KickSignal)
 		case <-grace.C:
 			v.stuck.Store(true)
-			return RunResult{Result: Result{Errno: ErrStuck}, ExitReason: v.run.ExitReason(), DeadlinePassed: true, Stuck: true, Elapsed: d + KickGrace}
+			return RunResult{Result: Fail(ErrStuck), ExitReason: v.run.ExitReason(), DeadlinePassed: true, Stuck: true, Elapsed: d + KickGrace}
 		}
 	}
 }

@@ -96,29 +96,29 @@ const KVM_API_VERSION = C.KVM_API_VERSION
 
 // Capabilities the suites ask for.
 const (
-	KVM_CAP_IRQCHIP              = C.KVM_CAP_IRQCHIP
-	KVM_CAP_USER_MEMORY          = C.KVM_CAP_USER_MEMORY
-	KVM_CAP_SET_BOOT_CPU_ID      = C.KVM_CAP_SET_BOOT_CPU_ID
-	KVM_CAP_MP_STATE             = C.KVM_CAP_MP_STATE
-	KVM_CAP_SIGNAL_MSI           = C.KVM_CAP_SIGNAL_MSI
-	KVM_CAP_ONE_REG              = C.KVM_CAP_ONE_REG
-	KVM_CAP_ENABLE_CAP           = C.KVM_CAP_ENABLE_CAP
-	KVM_CAP_IMMEDIATE_EXIT       = C.KVM_CAP_IMMEDIATE_EXIT
-	KVM_CAP_SYNC_REGS            = C.KVM_CAP_SYNC_REGS
-	KVM_CAP_X86_USER_SPACE_MSR   = C.KVM_CAP_X86_USER_SPACE_MSR
-	KVM_CAP_EXIT_HYPERCALL       = C.KVM_CAP_EXIT_HYPERCALL
-	KVM_CAP_X86_SMM              = C.KVM_CAP_X86_SMM
-	KVM_CAP_SPLIT_IRQCHIP        = C.KVM_CAP_SPLIT_IRQCHIP
-	KVM_CAP_X2APIC_API           = C.KVM_CAP_X2APIC_API
-	KVM_CAP_ARM_PSCI_0_2         = C.KVM_CAP_ARM_PSCI_0_2
-	KVM_CAP_ARM_NISV_TO_USER     = C.KVM_CAP_ARM_NISV_TO_USER
-	KVM_CAP_ARM_SYSTEM_SUSPEND   = C.KVM_CAP_ARM_SYSTEM_SUSPEND
-	KVM_CAP_PPC_PAPR             = C.KVM_CAP_PPC_PAPR
-	KVM_CAP_S390_USER_SIGP       = C.KVM_CAP_S390_USER_SIGP
-	KVM_CAP_S390_VCPU_RESETS     = C.KVM_CAP_S390_VCPU_RESETS
-	KVM_CAP_NR_VCPUS             = C.KVM_CAP_NR_VCPUS
-	KVM_CAP_MAX_VCPUS            = C.KVM_CAP_MAX_VCPUS
-	KVM_CAP_COALESCED_MMIO       = C.KVM_CAP_COALESCED_MMIO
+	KVM_CAP_IRQCHIP            = C.KVM_CAP_IRQCHIP
+	KVM_CAP_USER_MEMORY        = C.KVM_CAP_USER_MEMORY
+	KVM_CAP_SET_BOOT_CPU_ID    = C.KVM_CAP_SET_BOOT_CPU_ID
+	KVM_CAP_MP_STATE           = C.KVM_CAP_MP_STATE
+	KVM_CAP_SIGNAL_MSI         = C.KVM_CAP_SIGNAL_MSI
+	KVM_CAP_ONE_REG            = C.KVM_CAP_ONE_REG
+	KVM_CAP_ENABLE_CAP         = C.KVM_CAP_ENABLE_CAP
+	KVM_CAP_IMMEDIATE_EXIT     = C.KVM_CAP_IMMEDIATE_EXIT
+	KVM_CAP_SYNC_REGS          = C.KVM_CAP_SYNC_REGS
+	KVM_CAP_X86_USER_SPACE_MSR = C.KVM_CAP_X86_USER_SPACE_MSR
+	KVM_CAP_EXIT_HYPERCALL     = C.KVM_CAP_EXIT_HYPERCALL
+	KVM_CAP_X86_SMM            = C.KVM_CAP_X86_SMM
+	KVM_CAP_SPLIT_IRQCHIP      = C.KVM_CAP_SPLIT_IRQCHIP
+	KVM_CAP_X2APIC_API         = C.KVM_CAP_X2APIC_API
+	KVM_CAP_ARM_PSCI_0_2       = C.KVM_CAP_ARM_PSCI_0_2
+	KVM_CAP_ARM_NISV_TO_USER   = C.KVM_CAP_ARM_NISV_TO_USER
+	KVM_CAP_ARM_SYSTEM_SUSPEND = C.KVM_CAP_ARM_SYSTEM_SUSPEND
+	KVM_CAP_PPC_PAPR           = C.KVM_CAP_PPC_PAPR
+	KVM_CAP_S390_USER_SIGP     = C.KVM_CAP_S390_USER_SIGP
+	KVM_CAP_S390_VCPU_RESETS   = C.KVM_CAP_S390_VCPU_RESETS
+	KVM_CAP_NR_VCPUS           = C.KVM_CAP_NR_VCPUS
+	KVM_CAP_MAX_VCPUS          = C.KVM_CAP_MAX_VCPUS
+	KVM_CAP_COALESCED_MMIO     = C.KVM_CAP_COALESCED_MMIO
 )
 
 // Exit reasons (kvm_run.exit_reason).
@@ -152,18 +152,18 @@ const (
 
 // KVM_EXIT_IO directions and KVM_EXIT_SYSTEM_EVENT types.
 const (
-	KVM_EXIT_IO_IN                = C.KVM_EXIT_IO_IN
-	KVM_EXIT_IO_OUT               = C.KVM_EXIT_IO_OUT
-	KVM_SYSTEM_EVENT_SHUTDOWN     = C.KVM_SYSTEM_EVENT_SHUTDOWN
-	KVM_SYSTEM_EVENT_RESET        = C.KVM_SYSTEM_EVENT_RESET
-	KVM_SYSTEM_EVENT_CRASH        = C.KVM_SYSTEM_EVENT_CRASH
-	KVM_SYSTEM_EVENT_WAKEUP       = C.KVM_SYSTEM_EVENT_WAKEUP
-	KVM_SYSTEM_EVENT_SUSPEND      = C.KVM_SYSTEM_EVENT_SUSPEND
-	KVM_MSR_EXIT_REASON_INVAL     = C.KVM_MSR_EXIT_REASON_INVAL
-	KVM_MSR_EXIT_REASON_UNKNOWN   = C.KVM_MSR_EXIT_REASON_UNKNOWN
-	KVM_MSR_EXIT_REASON_FILTER    = C.KVM_MSR_EXIT_REASON_FILTER
-	KVM_MEM_LOG_DIRTY_PAGES       = C.KVM_MEM_LOG_DIRTY_PAGES
-	KVM_MEM_READONLY              = C.KVM_MEM_READONLY
+	KVM_EXIT_IO_IN              = C.KVM_EXIT_IO_IN
+	KVM_EXIT_IO_OUT             = C.KVM_EXIT_IO_OUT
+	KVM_SYSTEM_EVENT_SHUTDOWN   = C.KVM_SYSTEM_EVENT_SHUTDOWN
+	KVM_SYSTEM_EVENT_RESET      = C.KVM_SYSTEM_EVENT_RESET
+	KVM_SYSTEM_EVENT_CRASH      = C.KVM_SYSTEM_EVENT_CRASH
+	KVM_SYSTEM_EVENT_WAKEUP     = C.KVM_SYSTEM_EVENT_WAKEUP
+	KVM_SYSTEM_EVENT_SUSPEND    = C.KVM_SYSTEM_EVENT_SUSPEND
+	KVM_MSR_EXIT_REASON_INVAL   = C.KVM_MSR_EXIT_REASON_INVAL
+	KVM_MSR_EXIT_REASON_UNKNOWN = C.KVM_MSR_EXIT_REASON_UNKNOWN
+	KVM_MSR_EXIT_REASON_FILTER  = C.KVM_MSR_EXIT_REASON_FILTER
+	KVM_MEM_LOG_DIRTY_PAGES     = C.KVM_MEM_LOG_DIRTY_PAGES
+	KVM_MEM_READONLY            = C.KVM_MEM_READONLY
 )
 
 // mp_state values (struct kvm_mp_state).
@@ -195,55 +195,55 @@ const (
 // kvm_run layout: offsets of every field the suites read or write. The exit
 // union sits 16 bytes later on s390x (psw_mask and psw_addr come first).
 const (
-	OffRunRequestInterruptWindow    = C.off_run_request_interrupt_window
-	OffRunImmediateExit             = C.off_run_immediate_exit
-	OffRunExitReason                = C.off_run_exit_reason
+	OffRunRequestInterruptWindow     = C.off_run_request_interrupt_window
+	OffRunImmediateExit              = C.off_run_immediate_exit
+	OffRunExitReason                 = C.off_run_exit_reason
 	OffRunReadyForInterruptInjection = C.off_run_ready_for_interrupt_injection
-	OffRunIfFlag                    = C.off_run_if_flag
-	OffRunFlags                     = C.off_run_flags
-	OffRunCR8                       = C.off_run_cr8
-	OffRunApicBase                  = C.off_run_apic_base
-	OffRunExitUnion                 = C.off_run_exit_union
-	OffRunIODirection               = C.off_run_io_direction
-	OffRunIOSize                    = C.off_run_io_size
-	OffRunIOPort                    = C.off_run_io_port
-	OffRunIOCount                   = C.off_run_io_count
-	OffRunIODataOffset              = C.off_run_io_data_offset
-	OffRunMMIOPhysAddr              = C.off_run_mmio_phys_addr
-	OffRunMMIOData                  = C.off_run_mmio_data
-	OffRunMMIOLen                   = C.off_run_mmio_len
-	OffRunMMIOIsWrite               = C.off_run_mmio_is_write
-	OffRunHypercallNr               = C.off_run_hypercall_nr
-	OffRunHypercallArgs             = C.off_run_hypercall_args
-	OffRunHypercallRet              = C.off_run_hypercall_ret
-	OffRunHypercallFlags            = C.off_run_hypercall_flags
-	OffRunMSRError                  = C.off_run_msr_error
-	OffRunMSRReason                 = C.off_run_msr_reason
-	OffRunMSRIndex                  = C.off_run_msr_index
-	OffRunMSRData                   = C.off_run_msr_data
-	OffRunSystemEventType           = C.off_run_system_event_type
-	OffRunSystemEventNdata          = C.off_run_system_event_ndata
-	OffRunSystemEventData           = C.off_run_system_event_data
-	OffRunPaprHcallNr               = C.off_run_papr_hcall_nr
-	OffRunPaprHcallRet              = C.off_run_papr_hcall_ret
-	OffRunPaprHcallArgs             = C.off_run_papr_hcall_args
-	OffRunRiscvSbiExtensionID       = C.off_run_riscv_sbi_extension_id
-	OffRunRiscvSbiFunctionID        = C.off_run_riscv_sbi_function_id
-	OffRunRiscvSbiArgs              = C.off_run_riscv_sbi_args
-	OffRunRiscvSbiRet               = C.off_run_riscv_sbi_ret
-	OffRunS390SieicIcptcode         = C.off_run_s390_sieic_icptcode
-	OffRunS390SieicIpa              = C.off_run_s390_sieic_ipa
-	OffRunS390SieicIpb              = C.off_run_s390_sieic_ipb
-	OffRunArmNisvEsrIss             = C.off_run_arm_nisv_esr_iss
-	OffRunArmNisvFaultIpa           = C.off_run_arm_nisv_fault_ipa
-	OffRunInternalSuberror          = C.off_run_internal_suberror
-	OffRunFailEntryReason           = C.off_run_fail_entry_reason
-	OffRunKvmValidRegs              = C.off_run_kvm_valid_regs
-	OffRunKvmDirtyRegs              = C.off_run_kvm_dirty_regs
-	OffRunSyncRegs                  = C.off_run_sync_regs
-	SizeofRun                       = C.size_of_run
-	SizeofRegs                      = C.size_of_kvm_regs
-	SizeofSignalMaskHeader          = C.size_of_kvm_signal_mask
+	OffRunIfFlag                     = C.off_run_if_flag
+	OffRunFlags                      = C.off_run_flags
+	OffRunCR8                        = C.off_run_cr8
+	OffRunApicBase                   = C.off_run_apic_base
+	OffRunExitUnion                  = C.off_run_exit_union
+	OffRunIODirection                = C.off_run_io_direction
+	OffRunIOSize                     = C.off_run_io_size
+	OffRunIOPort                     = C.off_run_io_port
+	OffRunIOCount                    = C.off_run_io_count
+	OffRunIODataOffset               = C.off_run_io_data_offset
+	OffRunMMIOPhysAddr               = C.off_run_mmio_phys_addr
+	OffRunMMIOData                   = C.off_run_mmio_data
+	OffRunMMIOLen                    = C.off_run_mmio_len
+	OffRunMMIOIsWrite                = C.off_run_mmio_is_write
+	OffRunHypercallNr                = C.off_run_hypercall_nr
+	OffRunHypercallArgs              = C.off_run_hypercall_args
+	OffRunHypercallRet               = C.off_run_hypercall_ret
+	OffRunHypercallFlags             = C.off_run_hypercall_flags
+	OffRunMSRError                   = C.off_run_msr_error
+	OffRunMSRReason                  = C.off_run_msr_reason
+	OffRunMSRIndex                   = C.off_run_msr_index
+	OffRunMSRData                    = C.off_run_msr_data
+	OffRunSystemEventType            = C.off_run_system_event_type
+	OffRunSystemEventNdata           = C.off_run_system_event_ndata
+	OffRunSystemEventData            = C.off_run_system_event_data
+	OffRunPaprHcallNr                = C.off_run_papr_hcall_nr
+	OffRunPaprHcallRet               = C.off_run_papr_hcall_ret
+	OffRunPaprHcallArgs              = C.off_run_papr_hcall_args
+	OffRunRiscvSbiExtensionID        = C.off_run_riscv_sbi_extension_id
+	OffRunRiscvSbiFunctionID         = C.off_run_riscv_sbi_function_id
+	OffRunRiscvSbiArgs               = C.off_run_riscv_sbi_args
+	OffRunRiscvSbiRet                = C.off_run_riscv_sbi_ret
+	OffRunS390SieicIcptcode          = C.off_run_s390_sieic_icptcode
+	OffRunS390SieicIpa               = C.off_run_s390_sieic_ipa
+	OffRunS390SieicIpb               = C.off_run_s390_sieic_ipb
+	OffRunArmNisvEsrIss              = C.off_run_arm_nisv_esr_iss
+	OffRunArmNisvFaultIpa            = C.off_run_arm_nisv_fault_ipa
+	OffRunInternalSuberror           = C.off_run_internal_suberror
+	OffRunFailEntryReason            = C.off_run_fail_entry_reason
+	OffRunKvmValidRegs               = C.off_run_kvm_valid_regs
+	OffRunKvmDirtyRegs               = C.off_run_kvm_dirty_regs
+	OffRunSyncRegs                   = C.off_run_sync_regs
+	SizeofRun                        = C.size_of_run
+	SizeofRegs                       = C.size_of_kvm_regs
+	SizeofSignalMaskHeader           = C.size_of_kvm_signal_mask
 )
 
 // Structs passed to the generic ioctls.
