@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	"golang.org/x/sys/unix"
@@ -129,3 +130,8 @@ func RecordHost() {
 	AddReportEntry("host", info.String())
 	fmt.Fprintln(os.Stderr, "kvmconform:", info)
 }
+
+// RunDeadline bounds every KVM_RUN a spec expects to return by itself. It is
+// generous because the suites also run under QEMU TCG with nested KVM, where
+// a guest instruction can cost milliseconds.
+const RunDeadline = 10 * time.Second
