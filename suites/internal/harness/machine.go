@@ -1,0 +1,178 @@
+package harness
+
+import (
+	"fmt"
+
+	. "github.com/onsi/ginkgo/v2"
+
+	"github.com/kvmconform/kvmconform/arch"
+	"github.com/kvmconform/kvmconform/guests"
+	"github.com/kvmconform/kvmconform/internal/uapi"
+	"github.com/kvmconform/kvmconform/kvm"
+)
+
+// Machine is a VM built from one guest image: RAM as the image's
+// architecture lays it out, the image loaded, and vCPUs pointed at its entry.
+type Machine struct {
+	Sys    *kvm.System
+	VM     *kvm.VM
+	Arch   arch.Arch
+	Image  *guests.Image
+	Layout guests.MemoryLayout
+	RAM    *kvm.Memory
+}
+
+// MachineOptions are the choices NewMachine offers.
+type MachineOptions struct {
+	// IRQChip creates the in-kernel irqchip before any vCPU
+	// (KVM_CREATE_IRQCHIP).
+	IRQChip bool
+}
+
+// NewMachine builds a VM for scenario on the host architecture. The spec is
+// skipped, with the reason, where the architecture has no such scenario.
+func NewMachine(sys *kvm.System, a arch.Arch, scenario string, opts MachineOptions) *Machine {
+	GinkgoHelper()
+	if !guests.Has(a.Name(), scenario) {
+		Skip(fmt.Sprintf("architecture: %s has no guest scenario %q: %s", a.Name(), scenario, guests.Reason(a.Name(), scenario)))
+	}
+	img, err := guests.Load(a.Name(), scenario)
+	if err != nil {
+		Fail(fmt.Sprintf("load guest %s/%s: %v", a.Name(), scenario, err))
+	}
+	layout, err := guests.Layout(a.Name())
+	if err != nil {
+		Fail(err.Error())
+	}
+	vm := CreateVM(sys, a)
+	if opts.IRQChip {
+		if r := vm.CreateIRQChip(); !r.OK() {
+			Fail(fmt.Sprintf("KVM_CREATE_IRQCHIP: %s", r))
+		}
+	}
+	ram, err := vm.AddMemory(0, layout.RAMBase, int(layout.RAMSize))
+	if err != nil {
+		Fail(err.Error())
+	}
+	if err := img.CopyTo(ram.Data, layout.RAMBase); err != nil {
+		Fail(err.Error())
+	}
+	return &Machine{Sys: sys, VM: vm, Arch: a, Image: img, Layout: layout, RAM: ram}
+}
+
+// Sym is the guest address of a symbol of the image; a missing symbol fails
+// the spec.
+func (m *Machine) Sym(name string) uint64 {
+	GinkgoHelper()
+	addr, err := m.Image.Sym(name)
+	if err != nil {
+		Fail(err.Error())
+	}
+	return addr
+}
+
+// AddVCPU creates vCPU id, initialises it for the architecture and points
+// it at the image's entry.
+func (m *Machine) AddVCPU(id uint32, opts arch.InitOptions) *kvm.VCPU {
+	GinkgoHelper()
+	v := m.AddVCPUNoEntry(id, opts)
+	if err := m.Arch.SetEntry(v, m.Image.Entry); err != nil {
+		Fail(fmt.Sprintf("vCPU %d: %v", id, err))
+	}
+	return v
+}
+
+// AddVCPUNoEntry creates and initialises vCPU id but leaves its registers
+// at the architecture's reset state.
+func (m *Machine) AddVCPUNoEntry(id uint32, opts arch.InitOptions) *kvm.VCPU {
+	GinkgoHelper()
+	v, err := m.VM.CreateVCPU(id)
+	if err != nil {
+		Fail(err.Error())
+	}
+	if err := m.Arch.InitVCPU(v, opts); err != nil {
+		Fail(fmt.Sprintf("vCPU %d: %v", id, err))
+	}
+	return v
+}
+
+// Marker reads the image's 4-byte RAM word `marker` in the guest's byte
+// order: guests.MarkerValue once the code after the instruction under test
+// ran, 0 before.
+func (m *Machine) Marker() uint32 {
+	GinkgoHelper()
+	gpa, err := m.Image.SymPhys("marker")
+	if err != nil {
+		Fail(err.Error())
+	}
+	b, err := m.VM.ReadGuest(gpa, 4)
+	if err != nil {
+		Fail(err.Error())
+	}
+	return m.Layout.ByteOrder.Uint32(b)
+}
+
+// Report decodes the vCPU's current exit as a guest report through the
+// doorbell (guests.ReportValue): a 4-byte OUT to the doorbell port on x86,
+// a 4-byte MMIO store to the doorbell address on arm64, ppc64, riscv64 and
+// mips, DIAG 0x501 on s390x (r2). ok is false for any other exit.
+func (m *Machine) Report(v *kvm.VCPU) (value uint32, ok bool) {
+	run := v.Run()
+	switch run.ExitReason() {
+	case uapi.KVM_EXIT_IO:
+		io := run.IO()
+		data, err := run.IOData()
+		if m.Arch.Name() != "x86" || err != nil || io.Direction != uapi.KVM_EXIT_IO_OUT || uint64(io.Port) != m.Layout.Doorbell || io.Size != 4 || io.Count != 1 {
+			return 0, false
+		}
+		return m.Layout.ByteOrder.Uint32(data), true
+	case uapi.KVM_EXIT_MMIO:
+		mm := run.MMIO()
+		if !mm.IsWrite || mm.PhysAddr != m.Layout.Doorbell || mm.Len != 4 {
+			return 0, false
+		}
+		return m.Layout.ByteOrder.Uint32(mm.Data[:4]), true
+	case uapi.KVM_EXIT_S390_SIEIC:
+		if m.Arch.Name() != "s390x" {
+			return 0, false
+		}
+		r2, err := m.Arch.Reg(v, "r2")
+		if err != nil {
+			return 0, false
+		}
+		return uint32(r2), true
+	}
+	return 0, false
+}
+
+// RunToReport runs the vCPU (bounded) until its next exit and fails the
+// spec unless that exit is a guest report; it returns the reported value.
+func (m *Machine) RunToReport(v *kvm.VCPU) uint32 {
+	GinkgoHelper()
+	rr := m.Run(v)
+	if !rr.OK() {
+		Fail(fmt.Sprintf("KVM_RUN while waiting for the guest's report: %s; %s", rr, m.State(v)))
+	}
+	val, ok := m.Report(v)
+	if !ok {
+		Fail(fmt.Sprintf("expected the guest to report through the doorbell, got %s", m.State(v)))
+	}
+	return val
+}
+
+// State renders a vCPU for a failure message: its registers and its
+// kvm_run exit.
+func (m *Machine) State(v *kvm.VCPU) string {
+	return fmt.Sprintf("vCPU %d: %s; %s", v.ID(), m.Arch.Dump(v), v.Run().Describe())
+}
+
+// Run issues one KVM_RUN bounded by RunDeadline and fails the spec, with the
+// vCPU state, if the deadline passed.
+func (m *Machine) Run(v *kvm.VCPU) kvm.RunResult {
+	GinkgoHelper()
+	rr := v.RunFor(RunDeadline)
+	if rr.DeadlinePassed {
+		Fail(fmt.Sprintf("KVM_RUN did not return within %v: %s; %s", RunDeadline, rr, m.State(v)))
+	}
+	return rr
+}
