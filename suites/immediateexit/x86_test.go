@@ -67,7 +67,7 @@ var _ = Describe("x86 immediate_exit details", Label("immediate-exit", "x86"), f
 		Expect(rr.Errno).To(Equal(unix.EINTR), "%s", rr)
 		run.SetValidRegs(0)
 		Expect(regs(v).Rbx).To(Equal(uint64(0xfeedface)), "RBX from the dirty sync regs, applied despite the immediate exit")
-		Expect(run.DirtyRegs() & x86.KVM_SYNC_X86_REGS).To(BeZero(), "the kernel clears the dirty bit it applied")
+		Expect(run.DirtyRegs()&x86.KVM_SYNC_X86_REGS).To(BeZero(), "the kernel clears the dirty bit it applied")
 	})
 
 	// IE-8: post_kvm_run_save refreshes apic_base, if_flag, cr8 and
