@@ -113,8 +113,14 @@ func (s *System) VCPUMmapSize() (int, error) {
 }
 
 // CreateVM is KVM_CREATE_VM with the given machine type (0 is the default).
+// KVM_CREATE_VM can fail with EINTR when a signal (the Go runtime's SIGURG,
+// say) arrives while it waits, e.g. for the VM's worker threads on x86; it
+// is retried then, as QEMU's kvm_init does.
 func (s *System) CreateVM(machineType uintptr) (*VM, error) {
 	r := ioctl(s.fd, uapi.KVM_CREATE_VM, machineType)
+	for tries := 0; r.Errno == unix.EINTR && tries < 100; tries++ {
+		r = ioctl(s.fd, uapi.KVM_CREATE_VM, machineType)
+	}
 	if err := r.wrap("KVM_CREATE_VM"); err != nil {
 		return nil, err
 	}

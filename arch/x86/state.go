@@ -63,8 +63,7 @@ func GetMSR(v *kvm.VCPU, index uint32) (uint64, error) {
 	if !r.OK() || r.Ret != 1 {
 		return 0, fmt.Errorf("KVM_GET_MSRS %#x: %s", index, r)
 	}
-	e := (*MSREntry)(unsafe.Pointer(&buf[unsafe.Sizeof(MSRsHeader{})]))
-	return e.Data, nil
+	return msrEntry(buf).Data, nil
 }
 
 // SetMSR writes one MSR with KVM_SET_MSRS.
@@ -82,10 +81,15 @@ func msrBuffer(index uint32, val uint64) []uint64 {
 	buf := make([]uint64, n)
 	h := (*MSRsHeader)(unsafe.Pointer(&buf[0]))
 	h.Nmsrs = 1
-	e := (*MSREntry)(unsafe.Pointer(uintptr(unsafe.Pointer(&buf[0])) + unsafe.Sizeof(MSRsHeader{})))
+	e := msrEntry(buf)
 	e.Index = index
 	e.Data = val
 	return buf
+}
+
+// msrEntry is the first struct kvm_msr_entry after the kvm_msrs header.
+func msrEntry(buf []uint64) *MSREntry {
+	return (*MSREntry)(unsafe.Add(unsafe.Pointer(&buf[0]), unsafe.Sizeof(MSRsHeader{})))
 }
 
 // SetSupportedCPUID gives the vCPU every CPUID leaf KVM supports
@@ -102,6 +106,24 @@ func SetSupportedCPUID(sys *kvm.System, v *kvm.VCPU) error {
 	}
 	if r := v.Ioctl(KVM_SET_CPUID2, unsafe.Pointer(&buf[0])); !r.OK() {
 		return fmt.Errorf("KVM_SET_CPUID2 (%d entries): %s", h.Nent, r)
+	}
+	return nil
+}
+
+// RewriteLAPIC reads the in-kernel LAPIC state and writes it back
+// (KVM_GET_LAPIC, KVM_SET_LAPIC), as a VMM does when it sets up a vCPU.
+// It makes kvm_apic_set_state recalculate the VM's APIC map: the map built
+// while a vCPU is being created (kvm_lapic_reset) does not contain that
+// vCPU yet, because it is not online, so until some later APIC change an
+// interrupt message addressed to the most recently created vCPU is
+// delivered to nobody (KVM_SIGNAL_MSI returns 0).
+func RewriteLAPIC(v *kvm.VCPU) error {
+	var s LAPICState
+	if r := v.Ioctl(KVM_GET_LAPIC, unsafe.Pointer(&s)); !r.OK() {
+		return fmt.Errorf("KVM_GET_LAPIC: %s", r)
+	}
+	if r := v.Ioctl(KVM_SET_LAPIC, unsafe.Pointer(&s)); !r.OK() {
+		return fmt.Errorf("KVM_SET_LAPIC: %s", r)
 	}
 	return nil
 }

@@ -125,13 +125,10 @@ var _ = Describe("Completion of a pending MMIO read before an immediate exit", L
 			Expect(err).NotTo(HaveOccurred())
 			Expect(pc2).To(Equal(pc), "PC after a second immediate run (CMP-13)")
 
-			By("clearing immediate_exit: the guest continues with the loaded value")
+			By("clearing immediate_exit: the guest continues past the load")
 			v.Run().SetImmediateExit(0)
 			Expect(m.RunToReport(v)).To(Equal(uint32(guests.ReportDone)), "the guest's report after the load")
 			Expect(m.Marker()).To(Equal(guests.MarkerValue), "the marker after the load")
-			got3, err := a.Reg(v, load.Reg)
-			Expect(err).NotTo(HaveOccurred())
-			Expect(got3).To(Equal(got), "%s when the guest reports", load.Reg)
 		},
 		mmioLoadEntries(),
 	)
