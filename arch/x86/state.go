@@ -109,21 +109,3 @@ func SetSupportedCPUID(sys *kvm.System, v *kvm.VCPU) error {
 	}
 	return nil
 }
-
-// RewriteLAPIC reads the in-kernel LAPIC state and writes it back
-// (KVM_GET_LAPIC, KVM_SET_LAPIC), as a VMM does when it sets up a vCPU.
-// It makes kvm_apic_set_state recalculate the VM's APIC map: the map built
-// while a vCPU is being created (kvm_lapic_reset) does not contain that
-// vCPU yet, because it is not online, so until some later APIC change an
-// interrupt message addressed to the most recently created vCPU is
-// delivered to nobody (KVM_SIGNAL_MSI returns 0).
-func RewriteLAPIC(v *kvm.VCPU) error {
-	var s LAPICState
-	if r := v.Ioctl(KVM_GET_LAPIC, unsafe.Pointer(&s)); !r.OK() {
-		return fmt.Errorf("KVM_GET_LAPIC: %s", r)
-	}
-	if r := v.Ioctl(KVM_SET_LAPIC, unsafe.Pointer(&s)); !r.OK() {
-		return fmt.Errorf("KVM_SET_LAPIC: %s", r)
-	}
-	return nil
-}

@@ -10,6 +10,7 @@ import (
 	"github.com/kvmconform/kvmconform/arch"
 	"github.com/kvmconform/kvmconform/internal/uapi"
 	"github.com/kvmconform/kvmconform/kvm"
+	"golang.org/x/sys/unix"
 )
 
 // Arch implements arch.Arch for x86_64.
@@ -33,8 +34,23 @@ func (Arch) PrepareVM(vm *kvm.VM) error {
 	return nil
 }
 
-// InitVCPU implements arch.Arch: x86 vCPUs need nothing before they run.
-func (Arch) InitVCPU(*kvm.VCPU, arch.InitOptions) error { return nil }
+// InitVCPU implements arch.Arch. With an in-kernel LAPIC it writes the
+// vCPU's LAPIC state back, as a VMM does, so that the VM's APIC map
+// contains the new vCPU (see RewriteLAPIC); x86 needs nothing else.
+func (Arch) InitVCPU(v *kvm.VCPU, _ arch.InitOptions) error {
+	var s LAPICState
+	r := v.Ioctl(KVM_GET_LAPIC, unsafe.Pointer(&s))
+	if r.Errno == unix.EINVAL || r.Errno == unix.ENXIO {
+		return nil // no in-kernel LAPIC (kvm_arch_vcpu_ioctl: -EINVAL, or -ENXIO)
+	}
+	if !r.OK() {
+		return fmt.Errorf("KVM_GET_LAPIC: %s", r)
+	}
+	if r := v.Ioctl(KVM_SET_LAPIC, unsafe.Pointer(&s)); !r.OK() {
+		return fmt.Errorf("KVM_SET_LAPIC: %s", r)
+	}
+	return nil
+}
 
 // SetEntry puts the vCPU in real mode at CS=0, IP=entry (the x86 guest
 // images start in real mode and switch modes themselves).

@@ -50,8 +50,6 @@ func expectMPState(v *kvm.VCPU, want uint32, why string) {
 
 // x86VM creates a VM, with the in-kernel irqchip when irqchip is set, and
 // n vCPUs with no memory (these specs never let a guest instruction run).
-// With the irqchip, each vCPU's LAPIC state is then written back as a VMM
-// does (x86.RewriteLAPIC), so that the VM's APIC map contains every vCPU.
 func x86VM(irqchip bool, n int) (*kvm.VM, []*kvm.VCPU) {
 	GinkgoHelper()
 	sys := harness.OpenKVM()
@@ -67,11 +65,6 @@ func x86VM(irqchip bool, n int) (*kvm.VM, []*kvm.VCPU) {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(a.InitVCPU(v, arch.InitOptions{})).To(Succeed())
 		vcpus = append(vcpus, v)
-	}
-	if irqchip {
-		for _, v := range vcpus {
-			Expect(x86.RewriteLAPIC(v)).To(Succeed())
-		}
 	}
 	return vm, vcpus
 }
