@@ -24,7 +24,7 @@ func documented() map[string][]string {
 		"rdmsr-unknown":        append(insn, "UNKNOWN_MSR", "POISON"),
 		"vmcall-map-gpa":       append(insn, "_start32", "KVM_HC_MAP_GPA_RANGE", "MAP_GPA", "MAP_NPAGES", "MAP_ATTRS"),
 		"vmmcall-map-gpa":      append(insn, "_start32", "KVM_HC_MAP_GPA_RANGE", "MAP_GPA", "MAP_NPAGES", "MAP_ATTRS"),
-		"ap-trampoline":        {"trampoline", "trampoline_report", "TRAMPOLINE", "SIPI_VECTOR"},
+		"ap-trampoline":        {"trampoline", "trampoline_report", "trampoline_hlt", "TRAMPOLINE", "SIPI_VECTOR"},
 		"bsp-init-sipi-xapic":  {"_start32", "send_init", "send_sipi", "apic_dest", "trampoline", "SIPI_VECTOR", "REPORT_SENT"},
 		"bsp-init-sipi-x2apic": {"_start32", "enable_x2apic", "send_init", "send_sipi", "apic_dest", "trampoline", "SIPI_VECTOR", "REPORT_SENT"},
 		"psci-caller":          {"cpu_on", "affinity_info", "cpu_on_again", "affinity_info_again", "system_off", "secondary", "cpu_off", "psci_target", "psci_context"},
