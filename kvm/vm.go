@@ -65,9 +65,10 @@ func (vm *VM) SetBootCPUID(id uint32) Result {
 
 // Memory is one memory slot backed by anonymous host memory.
 type Memory struct {
-	Slot uint32
-	GPA  uint64
-	Data []byte // the host mapping; Data[i] is guest physical GPA+i
+	Slot    uint32
+	GPA     uint64
+	Data    []byte // the host mapping; Data[i] is guest physical GPA+i
+	mapping []byte // the whole mmap, larger than Data when aligned
 }
 
 // Contains reports whether [gpa, gpa+n) lies inside the slot.
@@ -77,12 +78,20 @@ func (m *Memory) Contains(gpa uint64, n int) bool {
 
 // AddMemory maps size bytes of anonymous memory and installs them as slot at
 // guest physical address gpa (KVM_SET_USER_MEMORY_REGION). size must be a
-// multiple of the host page size (1 MiB on s390x for portability).
+// multiple of the host page size (of 1 MiB on s390x). The host address is
+// aligned to MemoryAlignment, which s390 KVM requires
+// (kvm_arch_prepare_memory_region rejects a userspace_addr that is not
+// 1 MiB aligned).
 func (vm *VM) AddMemory(slot uint32, gpa uint64, size int) (*Memory, error) {
-	data, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
+	mapping, err := unix.Mmap(-1, 0, size+MemoryAlignment, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
 	if err != nil {
 		return nil, fmt.Errorf("mmap %d bytes of guest memory: %w", size, err)
 	}
+	skip := 0
+	if rem := uintptr(unsafe.Pointer(&mapping[0])) % MemoryAlignment; rem != 0 {
+		skip = MemoryAlignment - int(rem)
+	}
+	data := mapping[skip : skip+size : skip+size]
 	region := uapi.UserspaceMemoryRegion{
 		Slot:            slot,
 		Guest_phys_addr: gpa,
@@ -91,10 +100,10 @@ func (vm *VM) AddMemory(slot uint32, gpa uint64, size int) (*Memory, error) {
 	}
 	r := ioctlPtr(vm.fd, uapi.KVM_SET_USER_MEMORY_REGION, unsafe.Pointer(&region))
 	if err := r.wrap(fmt.Sprintf("KVM_SET_USER_MEMORY_REGION slot %d gpa %#x size %#x", slot, gpa, size)); err != nil {
-		unix.Munmap(data)
+		unix.Munmap(mapping)
 		return nil, err
 	}
-	m := &Memory{Slot: slot, GPA: gpa, Data: data}
+	m := &Memory{Slot: slot, GPA: gpa, Data: data, mapping: mapping}
 	vm.mem = append(vm.mem, m)
 	return m, nil
 }
@@ -165,7 +174,7 @@ func (vm *VM) Close() error {
 	vm.vcpus = nil
 	err := unix.Close(vm.fd)
 	for _, m := range vm.mem {
-		unix.Munmap(m.Data)
+		unix.Munmap(m.mapping)
 	}
 	vm.mem = nil
 	return err

@@ -1,7 +1,8 @@
 //go:build ignore
 
 // Input to `go tool cgo -godefs` for package arm64: the arm64 part of
-// <asm/kvm.h> and the PSCI function ids of <linux/psci.h>.
+// <asm/kvm.h>, the PSTATE bits of <asm/ptrace.h> and the PSCI function ids
+// of <linux/psci.h>.
 // Regenerate with: go run ./tools/genabi
 
 package arm64
@@ -10,6 +11,7 @@ package arm64
 #include <stddef.h>
 #include <linux/kvm.h>
 #include <linux/psci.h>
+#include <asm/ptrace.h>
 
 #define CORE_ID(f) (KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | (offsetof(struct kvm_regs, f) / sizeof(__u32)))
 enum {
@@ -51,6 +53,15 @@ const (
 	PSCI_RET_SUCCESS            = C.PSCI_RET_SUCCESS
 	PSCI_RET_INVALID_PARAMS     = C.PSCI_RET_INVALID_PARAMS
 	PSCI_RET_ALREADY_ON         = C.PSCI_RET_ALREADY_ON
+)
+
+// PSTATE bits (<asm/ptrace.h>): the mode field and the D, A, I, F masks.
+const (
+	PSR_MODE_EL1h = C.PSR_MODE_EL1h
+	PSR_F_BIT     = C.PSR_F_BIT
+	PSR_I_BIT     = C.PSR_I_BIT
+	PSR_A_BIT     = C.PSR_A_BIT
+	PSR_D_BIT     = C.PSR_D_BIT
 )
 
 // VCPUInit is struct kvm_vcpu_init.

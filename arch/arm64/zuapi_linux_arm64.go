@@ -33,6 +33,14 @@ const (
 	PSCI_RET_ALREADY_ON         = -0x4
 )
 
+const (
+	PSR_MODE_EL1h = 0x5
+	PSR_F_BIT     = 0x40
+	PSR_I_BIT     = 0x80
+	PSR_A_BIT     = 0x100
+	PSR_D_BIT     = 0x200
+)
+
 type VCPUInit struct {
 	Target   uint32
 	Features [7]uint32
