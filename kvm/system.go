@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"unsafe"
 
 	"github.com/kvmconform/kvmconform/internal/uapi"
 	"golang.org/x/sys/unix"
@@ -99,7 +100,7 @@ func (s *System) CheckExtension(capability uintptr) Result {
 }
 
 // Ioctl issues a system ioctl the package has no method for.
-func (s *System) Ioctl(req uintptr, arg uintptr) Result { return ioctl(s.fd, req, arg) }
+func (s *System) Ioctl(req uintptr, arg unsafe.Pointer) Result { return ioctlPtr(s.fd, req, arg) }
 
 // VCPUMmapSize is KVM_GET_VCPU_MMAP_SIZE: the size of the per-vCPU mmap
 // (kvm_run, plus the PIO data page and the coalesced MMIO ring where the

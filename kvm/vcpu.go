@@ -2,6 +2,7 @@ package kvm
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -91,19 +92,38 @@ func (v *VCPU) EnableCap(capability uint32, args ...uint64) Result {
 	return v.Ioctl(uapi.KVM_ENABLE_CAP, unsafe.Pointer(&ec))
 }
 
+// oneRegArg is KVM_GET/SET_ONE_REG's argument together with the value it
+// points at. It is always heap-allocated (it escapes through Ioctl's
+// unsafe.Pointer), so the kernel writes the value where Go will read it: a
+// value on the caller's stack, known to the kernel only as an integer
+// address, could be moved by a stack shrink while the caller waits for the
+// vCPU thread.
+type oneRegArg struct {
+	reg uapi.OneReg
+	val uint64
+}
+
+func newOneRegArg(id uint64, val uint64) *oneRegArg {
+	a := &oneRegArg{val: val}
+	a.reg = uapi.OneReg{Id: id, Addr: uint64(uintptr(unsafe.Pointer(&a.val)))}
+	return a
+}
+
 // GetOneReg is KVM_GET_ONE_REG for a register of up to 64 bits.
 func (v *VCPU) GetOneReg(id uint64) (uint64, Result) {
-	var val uint64
-	reg := uapi.OneReg{Id: id, Addr: uint64(uintptr(unsafe.Pointer(&val)))}
-	r := v.Ioctl(uapi.KVM_GET_ONE_REG, unsafe.Pointer(&reg))
-	return oneRegValue(id, val), r
+	a := newOneRegArg(id, 0)
+	r := v.Ioctl(uapi.KVM_GET_ONE_REG, unsafe.Pointer(&a.reg))
+	val := oneRegValue(id, a.val)
+	runtime.KeepAlive(a)
+	return val, r
 }
 
 // SetOneReg is KVM_SET_ONE_REG for a register of up to 64 bits.
 func (v *VCPU) SetOneReg(id uint64, val uint64) Result {
-	buf := oneRegBuffer(id, val)
-	reg := uapi.OneReg{Id: id, Addr: uint64(uintptr(unsafe.Pointer(&buf)))}
-	return v.Ioctl(uapi.KVM_SET_ONE_REG, unsafe.Pointer(&reg))
+	a := newOneRegArg(id, oneRegBuffer(id, val))
+	r := v.Ioctl(uapi.KVM_SET_ONE_REG, unsafe.Pointer(&a.reg))
+	runtime.KeepAlive(a)
+	return r
 }
 
 // oneRegValue extracts a register of the id's size from the 8-byte buffer the
@@ -279,11 +299,14 @@ func SigtimedwaitZero(sig unix.Signal) bool {
 // sigset bytes); set, when non-nil, replaces it first (how = SIG_SETMASK).
 func ThreadSigmask(how int, set []byte) ([]byte, error) {
 	old := make([]byte, KernelSigsetSize)
-	var p uintptr
+	var e unix.Errno
 	if set != nil {
-		p = uintptr(unsafe.Pointer(&set[0]))
+		_, _, e = unix.RawSyscall6(unix.SYS_RT_SIGPROCMASK, uintptr(how), uintptr(unsafe.Pointer(&set[0])),
+			uintptr(unsafe.Pointer(&old[0])), uintptr(KernelSigsetSize), 0, 0)
+	} else {
+		_, _, e = unix.RawSyscall6(unix.SYS_RT_SIGPROCMASK, uintptr(how), 0,
+			uintptr(unsafe.Pointer(&old[0])), uintptr(KernelSigsetSize), 0, 0)
 	}
-	_, _, e := unix.RawSyscall6(unix.SYS_RT_SIGPROCMASK, uintptr(how), p, uintptr(unsafe.Pointer(&old[0])), uintptr(KernelSigsetSize), 0, 0)
 	if e != 0 {
 		return nil, fmt.Errorf("rt_sigprocmask: %w", e)
 	}

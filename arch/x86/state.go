@@ -101,7 +101,7 @@ func SetSupportedCPUID(sys *kvm.System, v *kvm.VCPU) error {
 	buf := make([]uint64, (hdr+max*ent+7)/8)
 	h := (*CPUID2Header)(unsafe.Pointer(&buf[0]))
 	h.Nent = max
-	if r := sys.Ioctl(KVM_GET_SUPPORTED_CPUID, uintptr(unsafe.Pointer(&buf[0]))); !r.OK() {
+	if r := sys.Ioctl(KVM_GET_SUPPORTED_CPUID, unsafe.Pointer(&buf[0])); !r.OK() {
 		return fmt.Errorf("KVM_GET_SUPPORTED_CPUID: %s", r)
 	}
 	if r := v.Ioctl(KVM_SET_CPUID2, unsafe.Pointer(&buf[0])); !r.OK() {
