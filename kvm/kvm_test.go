@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -102,6 +103,25 @@ func TestOpenErrors(t *testing.T) {
 	}
 	if _, reason := Probe("/dev/null"); reason == "" {
 		t.Fatalf("Probe(/dev/null) gave no skip reason")
+	}
+}
+
+func TestOpenCause(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want error
+	}{
+		{unix.ENOENT, ErrNoDevice}, {unix.ENODEV, ErrNoDevice}, {unix.ENXIO, ErrNoDevice},
+		{unix.EACCES, ErrPermission}, {unix.EPERM, ErrPermission},
+		{unix.EISDIR, ErrNotKVM},
+	} {
+		if got := openCause(c.err); got != c.want {
+			t.Errorf("openCause(%v) = %v, want %v", c.err, got, c.want)
+		}
+	}
+	msg := (&OpenError{Path: "/dev/kvm", Cause: ErrPermission, Err: unix.EACCES}).Error()
+	if !strings.Contains(msg, "group kvm") {
+		t.Errorf("permission message does not say what to do: %q", msg)
 	}
 }
 

@@ -56,14 +56,7 @@ type System struct {
 func Open(path string) (*System, error) {
 	fd, err := unix.Open(path, unix.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {
-		cause := ErrNotKVM
-		switch {
-		case errors.Is(err, unix.ENOENT), errors.Is(err, unix.ENODEV), errors.Is(err, unix.ENXIO):
-			cause = ErrNoDevice
-		case errors.Is(err, unix.EACCES), errors.Is(err, unix.EPERM), errors.Is(err, unix.EROFS):
-			cause = ErrPermission
-		}
-		return nil, &OpenError{Path: path, Cause: cause, Err: err}
+		return nil, &OpenError{Path: path, Cause: openCause(err), Err: err}
 	}
 	s := &System{fd: fd, path: path}
 	r := s.APIVersion()
@@ -73,6 +66,17 @@ func Open(path string) (*System, error) {
 			Err: fmt.Errorf("KVM_GET_API_VERSION returned %s, want %d", r, uapi.KVM_API_VERSION)}
 	}
 	return s, nil
+}
+
+// openCause classifies why opening the device failed.
+func openCause(err error) error {
+	switch {
+	case errors.Is(err, unix.ENOENT), errors.Is(err, unix.ENODEV), errors.Is(err, unix.ENXIO):
+		return ErrNoDevice
+	case errors.Is(err, unix.EACCES), errors.Is(err, unix.EPERM), errors.Is(err, unix.EROFS):
+		return ErrPermission
+	}
+	return ErrNotKVM
 }
 
 // Path is the device path the System was opened from.
