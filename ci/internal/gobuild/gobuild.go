@@ -1,0 +1,191 @@
+// Package gobuild cross-builds the suite test binaries and the guest init
+// with the go command (CGO_ENABLED=0, GOOS=linux, GOARCH=<target>).
+package gobuild
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// InitPackage is the import path of the guest init.
+const InitPackage = "github.com/kvmconform/kvmconform/ci/guestinit"
+
+// Builder runs the go command.
+type Builder struct {
+	// Dir is the module directory holding the suites (default ".").
+	Dir string
+	// Pattern selects the suite packages (default "./suites/...").
+	Pattern string
+	// InitDir is a directory inside the kvmconform module, where the guest
+	// init is built (default ".").
+	InitDir string
+	// Out is where binaries go (<Out>/<goarch>/...).
+	Out string
+	// Logf reports progress; may be nil.
+	Logf func(format string, args ...any)
+}
+
+// Suite is one suite package.
+type Suite struct {
+	// Name is the binary name without ".test" (path below the pattern
+	// root with '/' replaced by '-', e.g. "abi").
+	Name string
+	// Package is the import path.
+	Package string
+	// Binary is the built test binary (empty until built).
+	Binary string
+}
+
+func (b *Builder) dir() string {
+	if b.Dir == "" {
+		return "."
+	}
+	return b.Dir
+}
+
+func (b *Builder) pattern() string {
+	if b.Pattern == "" {
+		return "./suites/..."
+	}
+	return b.Pattern
+}
+
+func (b *Builder) logf(format string, args ...any) {
+	if b.Logf != nil {
+		b.Logf(format, args...)
+	}
+}
+
+func (b *Builder) goCmd(ctx context.Context, dir, goarch string, args ...string) (string, error) {
+	bin, err := exec.LookPath("go")
+	if err != nil {
+		return "", fmt.Errorf("go command not found: %w", err)
+	}
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout = &stdout
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return stdout.String(), fmt.Errorf("GOARCH=%s go %s: %w: %s", goarch, args[0], err, Summary(stderr.String(), 3))
+	}
+	return stdout.String(), nil
+}
+
+// List returns the packages matched by the pattern that have tests.
+func (b *Builder) List(ctx context.Context, goarch string) ([]Suite, error) {
+	out, err := b.goCmd(ctx, b.dir(), goarch, "list", "-f",
+		`{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{"\t"}}{{.Dir}}{{end}}`, b.pattern())
+	if err != nil {
+		return nil, err
+	}
+	root, err := filepath.Abs(filepath.Join(b.dir(), strings.TrimSuffix(strings.TrimSuffix(b.pattern(), "..."), "/")))
+	if err != nil {
+		return nil, fmt.Errorf("suites: %w", err)
+	}
+	var suites []Suite
+	seen := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		pkg, dir, ok := strings.Cut(line, "\t")
+		if !ok {
+			continue
+		}
+		name := SuiteName(root, dir, pkg)
+		if other, dup := seen[name]; dup {
+			return nil, fmt.Errorf("suites %s and %s would both be named %s", other, pkg, name)
+		}
+		seen[name] = pkg
+		suites = append(suites, Suite{Name: name, Package: pkg})
+	}
+	if len(suites) == 0 {
+		return nil, fmt.Errorf("no packages with tests match %s in %s", b.pattern(), b.dir())
+	}
+	return suites, nil
+}
+
+// SuiteName names a suite binary after its directory below root
+// ("suites/vcpu/kicks" -> "vcpu-kicks"), or after the last element of its
+// import path when it is not below root.
+func SuiteName(root, dir, pkg string) string {
+	if rel, err := filepath.Rel(root, dir); err == nil && rel != "." && !strings.HasPrefix(rel, "..") {
+		return strings.ReplaceAll(filepath.ToSlash(rel), "/", "-")
+	}
+	return pkg[strings.LastIndex(pkg, "/")+1:]
+}
+
+// Suites lists and cross-builds every suite for goarch.
+func (b *Builder) Suites(ctx context.Context, goarch string) ([]Suite, error) {
+	suites, err := b.List(ctx, goarch)
+	if err != nil {
+		return nil, err
+	}
+	out := filepath.Join(b.Out, goarch)
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, fmt.Errorf("build dir: %w", err)
+	}
+	for i := range suites {
+		s := &suites[i]
+		s.Binary = filepath.Join(out, s.Name+".test")
+		b.logf("building %s for %s", s.Package, goarch)
+		if _, err := b.goCmd(ctx, b.dir(), goarch, "test", "-c", "-ldflags=-s -w", "-o", s.Binary, s.Package); err != nil {
+			return nil, fmt.Errorf("building suite %s: %w", s.Name, err)
+		}
+		if _, err := os.Stat(s.Binary); err != nil {
+			return nil, fmt.Errorf("building suite %s: no binary: %w", s.Name, err)
+		}
+	}
+	return suites, nil
+}
+
+// Vet runs go vet on the suite packages for goarch.
+func (b *Builder) Vet(ctx context.Context, goarch string) error {
+	b.logf("vetting %s for %s", b.pattern(), goarch)
+	if _, err := b.goCmd(ctx, b.dir(), goarch, "vet", b.pattern()); err != nil {
+		return fmt.Errorf("vet: %w", err)
+	}
+	return nil
+}
+
+// Init cross-builds the guest init for goarch and returns its path.
+func (b *Builder) Init(ctx context.Context, goarch string) (string, error) {
+	dir := b.InitDir
+	if dir == "" {
+		dir = "."
+	}
+	out := filepath.Join(b.Out, goarch, "init")
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return "", fmt.Errorf("build dir: %w", err)
+	}
+	if _, err := b.goCmd(ctx, dir, goarch, "build", "-trimpath", "-ldflags=-s -w", "-o", out, InitPackage); err != nil {
+		return "", fmt.Errorf("building the guest init: %w", err)
+	}
+	return out, nil
+}
+
+// Summary squeezes the go command's diagnostics into one line: the first n
+// lines that are not "# package" headers, joined with " | ".
+func Summary(out string, n int) string {
+	var lines []string
+	for _, l := range strings.Split(out, "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" || strings.HasPrefix(l, "# ") {
+			continue
+		}
+		lines = append(lines, l)
+	}
+	if len(lines) == 0 {
+		return "(no output)"
+	}
+	more := ""
+	if len(lines) > n {
+		more = fmt.Sprintf(" (+%d more lines)", len(lines)-n)
+		lines = lines[:n]
+	}
+	return strings.Join(lines, " | ") + more
+}

@@ -1,0 +1,92 @@
+// Package guestconf holds the data exchanged between the host runner and the
+// guest init: the configuration file the host puts into the initramfs and
+// the JSON documents the guest sends back in frames.
+package guestconf
+
+// Paths and frame names shared by host and guest.
+const (
+	// ConfigPath is where the host puts Config inside the initramfs.
+	ConfigPath = "/kvmconform/config.json"
+	// SuitesDir holds the suite binaries (<name>.test).
+	SuitesDir = "/suites"
+	// ModulesDir holds the kernel modules to load, named NN-name.ko[.xz].
+	ModulesDir = "/modules"
+
+	// FrameMeta carries a Meta document.
+	FrameMeta = "meta.json"
+	// FrameDmesg carries the kernel log.
+	FrameDmesg = "dmesg.log"
+	// FrameProblem carries a Problem document when the guest could not run
+	// the suites.
+	FrameProblem = "problem.json"
+	// ReportSuffix ends the frame name of a suite's Ginkgo JSON report:
+	// "<suite>.json".
+	ReportSuffix = ".json"
+)
+
+// Config tells the guest init what to run.
+type Config struct {
+	// Suites are names of binaries /suites/<name>.test, run in this order.
+	Suites []string `json:"suites"`
+	// GinkgoArgs are appended to every suite's command line.
+	GinkgoArgs []string `json:"ginkgoArgs,omitempty"`
+	// BudgetSeconds is how long the suites may run in total, counted from
+	// the start of init. A suite still running then is interrupted with
+	// SIGTERM (Ginkgo still writes its report), then killed.
+	BudgetSeconds int `json:"budgetSeconds,omitempty"`
+	// RequireKVM makes a missing /dev/kvm fatal (reported as a Problem).
+	RequireKVM bool `json:"requireKVM"`
+}
+
+// Problem kinds.
+const (
+	// ProblemNoKVM: /dev/kvm did not open in the guest.
+	ProblemNoKVM = "nokvm"
+	// ProblemInit: the guest init could not do its job.
+	ProblemInit = "init"
+)
+
+// Problem explains why the guest could not run the suites.
+type Problem struct {
+	Kind    string `json:"kind"`
+	Message string `json:"message"`
+}
+
+// ModuleLoad is the outcome of loading one module.
+type ModuleLoad struct {
+	File    string  `json:"file"`
+	Error   string  `json:"error,omitempty"`
+	Seconds float64 `json:"seconds"`
+}
+
+// SuiteRun is the outcome of running one suite binary.
+type SuiteRun struct {
+	Name     string  `json:"name"`
+	ExitCode int     `json:"exitCode"`
+	Seconds  float64 `json:"seconds"`
+	// Report is true when the JSON report was produced and sent.
+	Report bool `json:"report"`
+	// Error describes a failure to start or an interruption.
+	Error string `json:"error,omitempty"`
+}
+
+// Meta describes the guest kernel and what the init did.
+type Meta struct {
+	KernelRelease string `json:"kernelRelease"`
+	Machine       string `json:"machine"`
+	ProcVersion   string `json:"procVersion"`
+	Cmdline       string `json:"cmdline"`
+	// ProcModules are the /proc/modules lines of loaded KVM-related modules.
+	ProcModules []string `json:"procModules"`
+	// SysModules maps each /sys/module/kvm* (and irqbypass) to its
+	// parameters; built-in KVM shows up here but not in ProcModules.
+	SysModules map[string]map[string]string `json:"sysModules"`
+	Modules    []ModuleLoad                 `json:"moduleLoads"`
+	// KVMAPIVersion is KVM_GET_API_VERSION, 0 if /dev/kvm did not open.
+	KVMAPIVersion int        `json:"kvmApiVersion"`
+	KVMError      string     `json:"kvmError,omitempty"`
+	Suites        []SuiteRun `json:"suites"`
+	// UptimeAtInit and UptimeAtEnd are /proc/uptime seconds.
+	UptimeAtInit float64 `json:"uptimeAtInit"`
+	UptimeAtEnd  float64 `json:"uptimeAtEnd"`
+}

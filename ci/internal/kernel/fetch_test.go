@@ -1,0 +1,162 @@
+package kernel
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// fakeTools puts apt-get, apt-cache and dpkg stand-ins first in PATH. They
+// serve one archive with a linux-image-cloud-amd64 metapackage (unless
+// noMeta) and log their arguments to <dir>/log.
+func fakeTools(t *testing.T, noMeta bool) (dir string) {
+	t.Helper()
+	dir = t.TempDir()
+	bin := filepath.Join(dir, "bin")
+	tree := filepath.Join(dir, "tree")
+	rel := "6.1.0-56-cloud-amd64"
+	mods := filepath.Join(tree, "lib/modules", rel, "kernel")
+	for _, d := range []string{bin, filepath.Join(tree, "boot"), filepath.Join(mods, "arch/x86/kvm"), filepath.Join(mods, "virt/lib")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files := map[string][]byte{
+		filepath.Join(tree, "boot", "vmlinuz-"+rel):    []byte("bzImage"),
+		filepath.Join(tree, "boot", "config-"+rel):     []byte("CONFIG_KVM=m"),
+		filepath.Join(mods, "arch/x86/kvm/kvm.ko"):     elfWithModinfo("depends=irqbypass", "name=kvm"),
+		filepath.Join(mods, "arch/x86/kvm/kvm-amd.ko"): elfWithModinfo("depends=kvm", "name=kvm_amd"),
+		filepath.Join(mods, "virt/lib/irqbypass.ko"):   elfWithModinfo("depends=", "name=irqbypass"),
+		filepath.Join(mods, "drivers_big.ko"):          elfWithModinfo("depends=", "name=drivers_big"),
+	}
+	for p, data := range files {
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	meta := `
+  linux-image-cloud-amd64)
+    printf 'Package: linux-image-cloud-amd64\nVersion: 6.1.192-2\nDepends: linux-image-6.1.0-56-cloud-amd64 (= 6.1.192-2)\n\n' ;;`
+	if noMeta {
+		meta = ""
+	}
+	scripts := map[string]string{
+		"apt-get": `#!/bin/sh
+echo "apt-get $*" >> "` + dir + `/log"
+for a in "$@"; do case "$a" in Dir::State::Lists=*) lists="${a#Dir::State::Lists=}";; esac; done
+for a in "$@"; do
+  case "$a" in
+  update) touch "$lists/deb.example_debian_dists_bookworm_main_binary-amd64_Packages"; exit 0;;
+  download) shift_next=1;;
+  *=*) if [ -n "$shift_next" ]; then
+         case "$a" in linux-image-6.1.0-56-cloud-amd64-unsigned=6.1.192-2) ;; *) echo "E: Can't find $a" >&2; exit 100;; esac
+         echo deb > "${a%%=*}_6.1.192-2_amd64.deb"; exit 0
+       fi;;
+  esac
+done
+exit 0
+`,
+		"apt-cache": `#!/bin/sh
+echo "apt-cache $*" >> "` + dir + `/log"
+last=""; for a in "$@"; do last="$a"; done
+case "$*" in
+*pkgnames*) printf 'linux-image-6.1.0-50-cloud-amd64\nlinux-image-6.1.0-56-cloud-amd64\nlinux-image-6.1.0-56-cloud-amd64-unsigned\nlinux-image-6.12.41+deb12-cloud-amd64\n'; exit 0;;
+esac
+case "$last" in` + meta + `
+  linux-image-6.1.0-56-cloud-amd64-unsigned)
+    printf 'Package: linux-image-6.1.0-56-cloud-amd64-unsigned\nVersion: 6.1.192-2\n\n' ;;
+  linux-image-6.1.0-56-cloud-amd64)
+    printf 'Package: linux-image-6.1.0-56-cloud-amd64\nVersion: 6.1.192-2\n\n' ;;
+  *) echo "E: No packages found" >&2; exit 100 ;;
+esac
+`,
+		"dpkg": `#!/bin/sh
+echo "dpkg $*" >> "` + dir + `/log"
+[ "$1" = "-x" ] || exit 2
+mkdir -p "$3" && cp -r "` + tree + `"/. "$3"/
+`,
+	}
+	for name, body := range scripts {
+		if err := os.WriteFile(filepath.Join(bin, name), []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	return dir
+}
+
+func TestFetchWithFakeApt(t *testing.T) {
+	for _, noMeta := range []bool{false, true} {
+		dir := fakeTools(t, noMeta)
+		cache := filepath.Join(dir, "cache")
+		var logs []string
+		d := &Debian{Cache: cache, HostCodename: "bookworm",
+			Sources: []Source{{URI: "http://deb.example/debian", Suite: "bookworm"}},
+			Logf:    func(f string, a ...any) { logs = append(logs, f) }}
+		k, err := d.Fetch(context.Background(), arch(t, "amd64"), "bookworm")
+		if err != nil {
+			t.Fatalf("noMeta=%v: %v", noMeta, err)
+		}
+		if k.Package != "linux-image-6.1.0-56-cloud-amd64-unsigned" || k.Version != "6.1.192-2" || k.Release != "6.1.0-56-cloud-amd64" {
+			t.Fatalf("kernel %+v", k)
+		}
+		var names []string
+		for _, m := range k.Modules {
+			names = append(names, m.Name)
+			if !strings.HasPrefix(m.Path, cache) {
+				t.Errorf("module outside the cache: %s", m.Path)
+			}
+		}
+		if strings.Join(names, " ") != "irqbypass kvm kvm_amd" {
+			t.Fatalf("modules %v", names)
+		}
+		// Only the image and the KVM modules are kept.
+		if _, err := os.Stat(filepath.Join(filepath.Dir(k.Image), "modules", "drivers_big.ko")); !os.IsNotExist(err) {
+			t.Error("unneeded module cached")
+		}
+		leftovers, _ := filepath.Glob(filepath.Join(cache, "kernels", "amd64", ".fetch-*"))
+		if len(leftovers) != 0 {
+			t.Errorf("temporary files left: %v", leftovers)
+		}
+		log, _ := os.ReadFile(filepath.Join(dir, "log"))
+		for _, want := range []string{"APT::Architecture=amd64", "Dir::State::status=/dev/null", "Dir::Etc::sourcelist=", "download linux-image-6.1.0-56-cloud-amd64-unsigned=6.1.192-2", "dpkg -x"} {
+			if !strings.Contains(string(log), want) {
+				t.Errorf("tools not called with %q:\n%s", want, log)
+			}
+		}
+		src, _ := os.ReadFile(filepath.Join(cache, "apt", "bookworm-amd64", "sources.list"))
+		if string(src) != "deb http://deb.example/debian bookworm main\n" {
+			t.Errorf("sources.list = %q", src)
+		}
+
+		// Second fetch: lists are fresh and the kernel is cached.
+		os.Remove(filepath.Join(dir, "log"))
+		if _, err := d.Fetch(context.Background(), arch(t, "amd64"), "bookworm"); err != nil {
+			t.Fatal(err)
+		}
+		log, _ = os.ReadFile(filepath.Join(dir, "log"))
+		if strings.Contains(string(log), "update") || strings.Contains(string(log), "download") {
+			t.Errorf("cached fetch ran:\n%s", log)
+		}
+		if c, err := Cached(cache, arch(t, "amd64"), "bookworm"); err != nil || c.Image != k.Image {
+			t.Errorf("Cached = %+v, %v", c, err)
+		}
+	}
+}
+
+func TestFetchNotFound(t *testing.T) {
+	dir := fakeTools(t, false)
+	d := &Debian{Cache: filepath.Join(dir, "cache"), HostCodename: "bookworm"}
+	// The fake archive has no arm64 cloud kernel.
+	_, err := d.Fetch(context.Background(), arch(t, "arm64"), "bookworm")
+	t.Log(err)
+	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "kernel package not found") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := Cached(d.Cache, arch(t, "arm64"), "bookworm"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Cached err = %v", err)
+	}
+}

@@ -1,0 +1,500 @@
+// Package runner ties the pieces together: for one architecture and kernel it
+// fetches the kernel, cross-builds the suites and the guest init, packs the
+// initramfs, boots QEMU, recovers the reports from the console and writes
+// the output directory; Matrix does that for every combination.
+package runner
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/kvmconform/kvmconform/ci/internal/frame"
+	"github.com/kvmconform/kvmconform/ci/internal/gobuild"
+	"github.com/kvmconform/kvmconform/ci/internal/guestconf"
+	"github.com/kvmconform/kvmconform/ci/internal/initramfs"
+	"github.com/kvmconform/kvmconform/ci/internal/kernel"
+	"github.com/kvmconform/kvmconform/ci/internal/qemu"
+	"github.com/kvmconform/kvmconform/ci/internal/results"
+	"github.com/kvmconform/kvmconform/ci/internal/target"
+)
+
+// Options configure a Runner.
+type Options struct {
+	// Cache is the kernel and apt cache directory.
+	Cache string
+	// Out is the base output directory; each run writes
+	// <Out>/<arch>-<kernel label>/.
+	Out string
+	// Timeout is the host deadline for one boot.
+	Timeout time.Duration
+	// GinkgoArgs are passed to every suite binary.
+	GinkgoArgs []string
+	// SuiteDir and SuitePattern select the suites (default "." and
+	// "./suites/...").
+	SuiteDir, SuitePattern string
+	// InitDir is a directory in the kvmconform module (default ".").
+	InitDir string
+	// Refresh forces apt-get update.
+	Refresh bool
+	// Console, if set, receives the guest console live.
+	Console io.Writer
+	// Log receives progress messages (one per line); may be nil.
+	Log io.Writer
+	// Init, if set, replaces the guest init binary (tests use it to plant
+	// a crashing or hanging init); Suites are then not built.
+	Init string
+	// Sources and HostCodename give the Debian archive (see
+	// kernel.HostSources); empty means read them from /etc.
+	Sources      []kernel.Source
+	HostCodename string
+}
+
+// Target is one boot: an architecture and a kernel.
+type Target struct {
+	Arch target.Arch
+	// Kernel is "debian:<release>" or the path of a kernel image.
+	Kernel string
+	// Modules is the modules directory for a kernel image (optional).
+	Modules string
+}
+
+// Runner runs boots. It owns a temporary directory; call Close.
+type Runner struct {
+	opt    Options
+	tmp    string
+	build  *gobuild.Builder
+	debian *kernel.Debian
+	built  map[string]*builtArch
+}
+
+type builtArch struct {
+	init   string
+	suites []gobuild.Suite
+}
+
+// New returns a Runner.
+func New(opt Options) (*Runner, error) {
+	if opt.Timeout <= 0 {
+		return nil, fmt.Errorf("timeout must be positive, got %s", opt.Timeout)
+	}
+	tmp, err := os.MkdirTemp("", "kvmconform-ci-*")
+	if err != nil {
+		return nil, fmt.Errorf("temporary directory: %w", err)
+	}
+	r := &Runner{opt: opt, tmp: tmp, built: map[string]*builtArch{}}
+	r.build = &gobuild.Builder{Dir: opt.SuiteDir, Pattern: opt.SuitePattern, InitDir: opt.InitDir,
+		Out: filepath.Join(tmp, "build"), Logf: r.logf}
+	srcs, codename := opt.Sources, opt.HostCodename
+	if srcs == nil {
+		srcs = kernel.HostSources("/etc/apt")
+	}
+	if codename == "" {
+		codename = kernel.HostCodename("/etc/os-release")
+	}
+	r.debian = &kernel.Debian{Cache: opt.Cache, Refresh: opt.Refresh, Sources: srcs, HostCodename: codename, Logf: r.logf}
+	return r, nil
+}
+
+// Close removes the temporary files.
+func (r *Runner) Close() error { return os.RemoveAll(r.tmp) }
+
+func (r *Runner) logf(format string, args ...any) {
+	if r.opt.Log != nil {
+		fmt.Fprintf(r.opt.Log, "ci: "+format+"\n", args...)
+	}
+}
+
+// Kernel resolves a target's kernel.
+func (r *Runner) Kernel(ctx context.Context, t Target) (*kernel.Kernel, error) {
+	if rel, ok := strings.CutPrefix(t.Kernel, "debian:"); ok {
+		if t.Modules != "" {
+			return nil, fmt.Errorf("--modules only applies to a kernel image file, not %s", t.Kernel)
+		}
+		return r.debian.Fetch(ctx, t.Arch, rel)
+	}
+	return kernel.Local(ctx, t.Arch, t.Kernel, t.Modules)
+}
+
+// KernelName is how a kernel spec is shown in tables: debian:<release> or
+// the image file name.
+func KernelName(spec string) string {
+	if strings.HasPrefix(spec, "debian:") {
+		return spec
+	}
+	return filepath.Base(spec)
+}
+
+// KernelLabel is the name a kernel spec gets in output paths and tables.
+func KernelLabel(spec string) string {
+	if rel, ok := strings.CutPrefix(spec, "debian:"); ok {
+		return "debian-" + rel
+	}
+	return strings.Map(func(r rune) rune {
+		if strings.ContainsRune("/\\: \t", r) {
+			return '-'
+		}
+		return r
+	}, filepath.Base(spec))
+}
+
+func (r *Runner) binaries(ctx context.Context, goarch string) (*builtArch, error) {
+	if b, ok := r.built[goarch]; ok {
+		return b, nil
+	}
+	b := &builtArch{init: r.opt.Init}
+	if b.init == "" {
+		var err error
+		if b.init, err = r.build.Init(ctx, goarch); err != nil {
+			return nil, err
+		}
+		if b.suites, err = r.build.Suites(ctx, goarch); err != nil {
+			return nil, err
+		}
+	}
+	r.built[goarch] = b
+	return b, nil
+}
+
+// CrossOnly builds and vets the suites for an architecture that cannot boot
+// with KVM under QEMU.
+func (r *Runner) CrossOnly(ctx context.Context, a target.Arch) results.Row {
+	start := time.Now()
+	row := results.Row{Arch: a.GOARCH, Note: a.NoKVM}
+	if _, err := r.binaries(ctx, a.GOARCH); err != nil {
+		row.Err = err
+	} else if err := r.build.Vet(ctx, a.GOARCH); err != nil {
+		row.Err = err
+	}
+	row.Wall = time.Since(start)
+	return row
+}
+
+// Metadata is written to metadata.json in each output directory.
+type Metadata struct {
+	Arch           string            `json:"arch"`
+	Kernel         string            `json:"kernel"`
+	KernelImage    string            `json:"kernelImage,omitempty"`
+	KernelPackage  string            `json:"kernelPackage,omitempty"`
+	PackageVersion string            `json:"kernelPackageVersion,omitempty"`
+	KernelRelease  string            `json:"kernelRelease,omitempty"`
+	ProcVersion    string            `json:"procVersion,omitempty"`
+	KVMModules     []string          `json:"kvmModules"`
+	KVMBuiltin     []string          `json:"kvmBuiltin,omitempty"`
+	KVMAPIVersion  int               `json:"kvmApiVersion"`
+	QEMU           string            `json:"qemu,omitempty"`
+	QEMUCommand    []string          `json:"qemuCommand,omitempty"`
+	GinkgoArgs     []string          `json:"ginkgoArgs,omitempty"`
+	Started        time.Time         `json:"started"`
+	WallSeconds    float64           `json:"wallSeconds"`
+	BootSeconds    float64           `json:"bootSeconds,omitempty"`
+	Counts         results.Counts    `json:"counts"`
+	Suites         []SuiteResult     `json:"suites"`
+	Error          string            `json:"error,omitempty"`
+	Guest          *guestconf.Meta   `json:"guest,omitempty"`
+	Frames         map[string]string `json:"frameErrors,omitempty"`
+}
+
+// SuiteResult is one suite's outcome.
+type SuiteResult struct {
+	Name     string         `json:"name"`
+	Counts   results.Counts `json:"counts"`
+	ExitCode int            `json:"exitCode"`
+	Report   bool           `json:"report"`
+}
+
+// Boot runs one target and writes its output directory. The returned row
+// carries the counts and, when the run did not complete, the error.
+func (r *Runner) Boot(ctx context.Context, t Target) (row results.Row) {
+	start := time.Now()
+	label := KernelLabel(t.Kernel)
+	row = results.Row{Arch: t.Arch.GOARCH, Kernel: KernelName(t.Kernel)}
+	defer func() { row.Wall = time.Since(start) }()
+
+	if !t.Arch.Bootable() {
+		row.Err = fmt.Errorf("%s: %s", t.Arch.GOARCH, t.Arch.NoKVM)
+		return row
+	}
+	m, err := qemu.For(t.Arch)
+	if err != nil {
+		row.Err = err
+		return row
+	}
+	bin, err := m.Check()
+	if err != nil {
+		row.Err = err
+		return row
+	}
+	k, err := r.Kernel(ctx, t)
+	if err != nil {
+		row.Err = err
+		return row
+	}
+	b, err := r.binaries(ctx, t.Arch.GOARCH)
+	if err != nil {
+		row.Err = err
+		return row
+	}
+
+	cfg := guestconf.Config{GinkgoArgs: r.opt.GinkgoArgs, RequireKVM: m.KVM, BudgetSeconds: budget(r.opt.Timeout)}
+	spec := initramfs.Spec{Init: b.init, Suites: map[string]string{}, Config: cfg}
+	for _, s := range b.suites {
+		spec.Config.Suites = append(spec.Config.Suites, s.Name)
+		spec.Suites[s.Name] = s.Binary
+	}
+	for _, mod := range k.Modules {
+		spec.Modules = append(spec.Modules, initramfs.Module{Name: mod.Name, Path: mod.Path})
+	}
+	initrd := filepath.Join(r.tmp, t.Arch.GOARCH+"-"+label+".cpio")
+	defer os.Remove(initrd)
+	if err := initramfs.Write(initrd, spec); err != nil {
+		row.Err = err
+		return row
+	}
+
+	argv := m.Command(qemu.Options{Kernel: k.Image, Initrd: initrd})
+	meta := Metadata{Arch: t.Arch.GOARCH, Kernel: t.Kernel, KernelImage: k.Image, KernelPackage: k.Package,
+		PackageVersion: k.Version, KernelRelease: k.Release, KVMBuiltin: k.Builtin, KVMModules: []string{},
+		QEMU: qemu.Version(ctx, bin), QEMUCommand: argv, GinkgoArgs: r.opt.GinkgoArgs, Started: start.UTC()}
+	argv[0] = bin
+	r.logf("booting %s %s (%s) with %s", t.Arch.GOARCH, t.Kernel, filepath.Base(k.Image), m.Binary)
+	res, err := qemu.Run(ctx, argv, qemu.RunOptions{Deadline: r.opt.Timeout, Done: frame.IsExitLine, Console: r.opt.Console})
+	if err != nil && res == nil {
+		row.Err = err
+		return row
+	}
+	if err != nil { // cancelled
+		row.Err = fmt.Errorf("interrupted, QEMU killed: %w", err)
+	}
+
+	stage, serr := results.NewStage(filepath.Join(r.opt.Out, t.Arch.GOARCH+"-"+label))
+	if serr != nil {
+		row.Err = errors.Join(row.Err, serr)
+		return row
+	}
+	defer stage.Abort()
+
+	counts, suites, gerr := r.analyse(res, spec.Config, &meta, stage, m.Binary)
+	if row.Err == nil {
+		row.Err = gerr
+	}
+	row.Counts = counts
+	meta.Counts = counts
+	meta.Suites = suites
+	meta.WallSeconds = time.Since(start).Seconds()
+	if meta.Guest != nil {
+		meta.BootSeconds = meta.Guest.UptimeAtInit
+	}
+	if row.Err != nil {
+		meta.Error = row.Err.Error()
+	}
+	if err := stage.WriteJSON("metadata.json", meta); err != nil {
+		row.Err = errors.Join(row.Err, err)
+		return row
+	}
+	if err := stage.Commit(); err != nil {
+		row.Err = errors.Join(row.Err, err)
+	}
+	return row
+}
+
+// budget is the guest's time for the suites: the host deadline less room for
+// booting and sending the reports.
+func budget(timeout time.Duration) int {
+	s := int(timeout.Seconds())
+	if s >= 90 {
+		return s - 45
+	}
+	return s / 2
+}
+
+// analyse decodes the console, writes the per-suite files into the stage and
+// returns the counts and the error that ended the run, if any.
+func (r *Runner) analyse(res *qemu.Result, cfg guestconf.Config, meta *Metadata, stage *results.Stage, qemuName string) (results.Counts, []SuiteResult, error) {
+	var total results.Counts
+	var suites []SuiteResult
+	if err := stage.WriteFile("console.log", res.Console); err != nil {
+		return total, nil, err
+	}
+	if strings.TrimSpace(res.Stderr) != "" {
+		if err := stage.WriteFile("qemu-stderr.log", []byte(res.Stderr)); err != nil {
+			return total, nil, err
+		}
+	}
+	dec, err := frame.Decode(bytes.NewReader(res.Console))
+	if err != nil {
+		return total, nil, err
+	}
+	if f, ok := dec.Get(guestconf.FrameDmesg); ok {
+		if err := stage.WriteFile("dmesg.log", f.Data); err != nil {
+			return total, nil, err
+		}
+	}
+	var gm *guestconf.Meta
+	if f, ok := dec.Get(guestconf.FrameMeta); ok {
+		gm = &guestconf.Meta{}
+		if err := jsonUnmarshal(f.Data, gm); err != nil {
+			gm = nil
+		}
+	}
+	meta.Guest = gm
+	if gm != nil {
+		meta.KernelRelease = gm.KernelRelease
+		meta.ProcVersion = gm.ProcVersion
+		meta.KVMModules = append([]string{}, gm.ProcModules...)
+		meta.KVMAPIVersion = gm.KVMAPIVersion
+	}
+	if len(dec.Errors) > 0 {
+		meta.Frames = map[string]string{}
+		for _, e := range dec.Errors {
+			meta.Frames[e.Name] = e.Err.Error()
+		}
+	}
+
+	var problems []error
+	exitCodes := map[string]int{}
+	if gm != nil {
+		for _, s := range gm.Suites {
+			exitCodes[s.Name] = s.ExitCode
+		}
+	}
+	for _, name := range cfg.Suites {
+		sr := SuiteResult{Name: name, ExitCode: -1}
+		if c, ok := exitCodes[name]; ok {
+			sr.ExitCode = c
+		}
+		f, ok := dec.Get(name + guestconf.ReportSuffix)
+		if ok {
+			reports, err := results.ParseReport(f.Data)
+			if err != nil {
+				problems = append(problems, fmt.Errorf("suite %s: %w", name, err))
+			} else {
+				sr.Report = true
+				sr.Counts = results.Count(reports)
+				total.Add(sr.Counts)
+				if err := stage.WriteFile(name+".json", f.Data); err != nil {
+					return total, suites, err
+				}
+				if err := results.JUnit(reports, stage.Path(name+".junit.xml")); err != nil {
+					return total, suites, err
+				}
+			}
+		}
+		suites = append(suites, sr)
+	}
+
+	tail := qemu.Tail(res.Console, 8)
+	switch {
+	case res.TimedOut:
+		return total, suites, fmt.Errorf("guest hang: no exit marker within the host deadline of %s, QEMU killed; console tail: %s", r.opt.Timeout, tail)
+	}
+	if f, ok := dec.Get(guestconf.FrameProblem); ok {
+		var p guestconf.Problem
+		if err := jsonUnmarshal(f.Data, &p); err == nil {
+			msg := p.Message
+			if d, ok := dec.Get(guestconf.FrameDmesg); ok {
+				msg += "; dmesg tail: " + qemu.Tail(klogPrefix.ReplaceAll(d.Data, nil), 6)
+			}
+			if p.Kind == guestconf.ProblemNoKVM {
+				return total, suites, errors.New(msg)
+			}
+			return total, suites, fmt.Errorf("guest init: %s", msg)
+		}
+	}
+	for _, e := range dec.Errors {
+		if strings.HasSuffix(e.Name, guestconf.ReportSuffix) || e.Name == guestconf.FrameMeta {
+			return total, suites, fmt.Errorf("report %s", e.Error())
+		}
+	}
+	if !dec.ExitSeen {
+		if p, before := panicLine(res.Console); p != "" {
+			return total, suites, fmt.Errorf("kernel panic: %s; console before it: %s", p, qemu.Tail(before, 6))
+		}
+		if res.ExitErr != nil {
+			return total, suites, fmt.Errorf("%s exited (%v) before the guest finished: %s; console tail: %s",
+				qemuName, res.ExitErr, qemu.Tail([]byte(res.Stderr), 2), tail)
+		}
+		return total, suites, fmt.Errorf("guest stopped without the exit marker (crash?); console tail: %s", tail)
+	}
+	if len(problems) > 0 {
+		return total, suites, errors.Join(problems...)
+	}
+	for _, s := range suites {
+		if !s.Report {
+			why := fmt.Sprintf("exit status %d", s.ExitCode)
+			if gm != nil {
+				for _, g := range gm.Suites {
+					if g.Name == s.Name && g.Error != "" {
+						why += ", " + g.Error
+					}
+				}
+			}
+			return total, suites, fmt.Errorf("suite %s sent no report (%s); console tail: %s", s.Name, why, tail)
+		}
+	}
+	return total, suites, nil
+}
+
+// klogPrefix matches the "<6>" level prefixes of kernel log records.
+var klogPrefix = regexp.MustCompile(`(?m)^<[0-9]+>`)
+
+// oopsStart matches the first line of a kernel oops, BUG or fault report.
+var oopsStart = regexp.MustCompile(`Oops|BUG:|kernel BUG at|general protection fault|Unable to handle kernel|Internal error:|Kernel Fault|Bad kernel access`)
+
+// oopsWhere matches the line of an oops report naming the faulting code.
+var oopsWhere = regexp.MustCompile(`RIP: |pc : |NIP |epc : |Krnl PSW|Comm: `)
+
+// panicLine returns the kernel panic message from the console, if any, with
+// the first oops report before it (its header and where it happened), and
+// the console output before the oops (or the panic).
+func panicLine(console []byte) (msg string, before []byte) {
+	const marker = "Kernel panic - not syncing"
+	i := bytes.Index(console, []byte(marker))
+	if i < 0 {
+		return "", nil
+	}
+	line := console[i:]
+	if j := bytes.IndexByte(line, '\n'); j >= 0 {
+		line = line[:j]
+	}
+	msg = strings.TrimSpace(string(line))
+	cut := i
+	if loc := oopsStart.FindIndex(console[:i]); loc != nil {
+		start := loc[0]
+		if j := bytes.LastIndexByte(console[:start], '\n'); j >= 0 {
+			start = j + 1
+		}
+		cut = start
+		lines := strings.Split(strings.TrimSpace(string(console[start:i])), "\n")
+		parts := []string{stripTimestamp(lines[0])}
+		for _, l := range lines[1:min(len(lines), 12)] {
+			if oopsWhere.MatchString(l) {
+				parts = append(parts, stripTimestamp(l))
+			}
+		}
+		msg += "; first oops: " + strings.Join(parts, " / ")
+	}
+	before = console[:cut]
+	if j := bytes.LastIndexByte(before, '\n'); j >= 0 {
+		before = before[:j]
+	}
+	return msg, before
+}
+
+var timestamp = regexp.MustCompile(`^\s*\[\s*[0-9.]+\]\s*`)
+
+func stripTimestamp(l string) string {
+	l = strings.TrimSpace(strings.TrimRight(l, "\r"))
+	l = timestamp.ReplaceAllString(l, "")
+	if len(l) > 120 {
+		l = l[:117] + "..."
+	}
+	return l
+}

@@ -1,0 +1,375 @@
+package runner
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/kvmconform/kvmconform/ci/internal/frame"
+	"github.com/kvmconform/kvmconform/ci/internal/gobuild"
+	"github.com/kvmconform/kvmconform/ci/internal/guestconf"
+	"github.com/kvmconform/kvmconform/ci/internal/kernel"
+	"github.com/kvmconform/kvmconform/ci/internal/qemu"
+	"github.com/kvmconform/kvmconform/ci/internal/results"
+	"github.com/kvmconform/kvmconform/ci/internal/target"
+)
+
+// --- analysis of console output (no QEMU) ---
+
+func report(t *testing.T, passed, failed int) []byte {
+	t.Helper()
+	r := types.Report{SuiteDescription: "ABI", SuiteSucceeded: failed == 0}
+	for i := 0; i < passed; i++ {
+		r.SpecReports = append(r.SpecReports, types.SpecReport{LeafNodeType: types.NodeTypeIt, State: types.SpecStatePassed})
+	}
+	for i := 0; i < failed; i++ {
+		r.SpecReports = append(r.SpecReports, types.SpecReport{LeafNodeType: types.NodeTypeIt, State: types.SpecStateFailed})
+	}
+	data, err := json.Marshal([]types.Report{r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+type console struct{ bytes.Buffer }
+
+func (c *console) frame(t *testing.T, name string, data []byte) *console {
+	t.Helper()
+	if err := frame.Encode(&c.Buffer, name, data, true); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func (c *console) meta(t *testing.T, m guestconf.Meta) *console {
+	data, _ := json.Marshal(m)
+	return c.frame(t, guestconf.FrameMeta, data)
+}
+
+func (c *console) line(s string) *console { c.WriteString(s + "\n"); return c }
+
+func analyse(t *testing.T, res *qemu.Result, suites ...string) (results.Counts, error, string) {
+	t.Helper()
+	r := &Runner{opt: Options{Timeout: 42 * time.Second}}
+	dir := filepath.Join(t.TempDir(), "out")
+	stage, err := results.NewStage(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var meta Metadata
+	counts, _, gerr := r.analyse(res, guestconf.Config{Suites: suites}, &meta, stage, "qemu-system-x86_64")
+	if err := stage.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	return counts, gerr, dir
+}
+
+func TestAnalyseSuccess(t *testing.T) {
+	var c console
+	c.line("[    0.000000] Linux version 6.1.0").line("Ginkgo output").
+		frame(t, "abi.json", report(t, 3, 1)).
+		frame(t, "kicks.json", report(t, 2, 0)).
+		meta(t, guestconf.Meta{KernelRelease: "6.1.0-56-cloud-amd64", ProcModules: []string{"kvm_amd 1 0 - Live"},
+			Suites: []guestconf.SuiteRun{{Name: "abi", ExitCode: 1, Report: true}, {Name: "kicks", Report: true}}}).
+		frame(t, guestconf.FrameDmesg, []byte("dmesg line\n")).
+		line(frame.ExitLine(1))
+	counts, err, dir := analyse(t, &qemu.Result{Console: c.Bytes(), Finished: true}, "abi", "kicks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts != (results.Counts{Passed: 5, Failed: 1}) {
+		t.Fatalf("counts %+v", counts)
+	}
+	for _, f := range []string{"abi.json", "abi.junit.xml", "kicks.json", "kicks.junit.xml", "console.log", "dmesg.log"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestAnalyseErrors(t *testing.T) {
+	good := func() *console {
+		var c console
+		return c.frame(t, "abi.json", report(t, 1, 0))
+	}
+	for _, tc := range []struct {
+		name    string
+		console func() []byte
+		res     qemu.Result
+		want    string
+	}{
+		{
+			name: "truncated report",
+			console: func() []byte {
+				var c console
+				c.frame(t, "abi.json", report(t, 50, 0))
+				b := c.Bytes()
+				return b[:len(b)/2]
+			},
+			res:  qemu.Result{ExitErr: errors.New("exit status 1")},
+			want: "report frame abi.json: truncated",
+		},
+		{
+			name: "checksum mismatch",
+			console: func() []byte {
+				b := good().line(frame.ExitLine(0)).Bytes()
+				i := bytes.Index(b, []byte("\n|")) + 10
+				if b[i] == 'A' {
+					b[i] = 'B'
+				} else {
+					b[i] = 'A'
+				}
+				return b
+			},
+			res:  qemu.Result{Finished: true},
+			want: "report frame abi.json: checksum mismatch",
+		},
+		{
+			name: "kernel panic",
+			console: func() []byte {
+				var c console
+				return c.line("exitinit: exiting as PID 1").line("[    2.1] Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000000\r").
+					line("[    2.2] ---[ end Kernel panic ]---").Bytes()
+			},
+			want: "kernel panic: Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000000; console before it: exitinit: exiting as PID 1",
+		},
+		{
+			name: "oops then panic",
+			console: func() []byte {
+				var c console
+				return c.line("mmio-load-movw: 2-byte zero-extending load into rax").line("/work/main/suites/immediateexit/completion_test.go:44").
+					line("[    4.391438] Oops: int3: 0000 [#1] PREEMPT SMP NOPTI").
+					line("[    4.393109] CPU: 1 UID: 0 PID: 151 Comm: immediateexit.t Not tainted 6.12.117+deb13-cloud-amd64 #1  Debian 6.12.117-1").
+					line("[    4.393291] Hardware name: QEMU Standard PC (Q35 + ICH9, 2009), BIOS 0.1 11/11/2019").
+					line("[    4.393423] RIP: 0010:__schedule+0x432/0xbe0").
+					line("[    4.394391] RSP: 0018:ffffce7b0042ba78 EFLAGS: 00000046").
+					line("[    4.398827] Kernel panic - not syncing: Fatal exception in interrupt").Bytes()
+			},
+			want: "kernel panic: Kernel panic - not syncing: Fatal exception in interrupt; first oops: Oops: int3: 0000 [#1] PREEMPT SMP NOPTI / " +
+				"CPU: 1 UID: 0 PID: 151 Comm: immediateexit.t Not tainted 6.12.117+deb13-cloud-amd64 #1  Debian 6.12.117-1 / RIP: 0010:__schedule+0x432/0xbe0; " +
+				"console before it: mmio-load-movw: 2-byte zero-extending load into rax | /work/main/suites/immediateexit/completion_test.go:44",
+		},
+		{
+			name:    "hang",
+			console: func() []byte { var c console; return c.line("sleepinit: sleeping forever").Bytes() },
+			res:     qemu.Result{TimedOut: true},
+			want:    "guest hang: no exit marker within the host deadline of 42s, QEMU killed; console tail: sleepinit: sleeping forever",
+		},
+		{
+			name: "no kvm",
+			console: func() []byte {
+				var c console
+				p, _ := json.Marshal(guestconf.Problem{Kind: guestconf.ProblemNoKVM,
+					Message: "nested virtualisation did not come up: /dev/kvm missing in the guest (open /dev/kvm: no such device)"})
+				return c.frame(t, guestconf.FrameProblem, p).frame(t, guestconf.FrameDmesg, []byte("kvm: no hardware support for 'kvm_amd'\n")).
+					line(frame.ExitLine(3)).Bytes()
+			},
+			res:  qemu.Result{Finished: true},
+			want: "nested virtualisation did not come up: /dev/kvm missing in the guest (open /dev/kvm: no such device); dmesg tail: kvm: no hardware support for 'kvm_amd'",
+		},
+		{
+			name: "no report",
+			console: func() []byte {
+				var c console
+				return c.meta(t, guestconf.Meta{Suites: []guestconf.SuiteRun{{Name: "abi", ExitCode: 2}}}).line(frame.ExitLine(1)).Bytes()
+			},
+			res:  qemu.Result{Finished: true},
+			want: "suite abi sent no report (exit status 2)",
+		},
+		{
+			name:    "qemu failed",
+			console: func() []byte { return nil },
+			res:     qemu.Result{ExitErr: errors.New("exit status 1"), Stderr: "qemu-system-x86_64: -M q35: unsupported machine\n"},
+			want:    "qemu-system-x86_64 exited (exit status 1) before the guest finished: qemu-system-x86_64: -M q35: unsupported machine",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := tc.res
+			res.Console = tc.console()
+			_, err, dir := analyse(t, &res, "abi")
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v\nwant it to contain %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error is not one line: %q", err)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "console.log")); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+func TestKernelLabelAndMatrix(t *testing.T) {
+	if KernelLabel("debian:trixie") != "debian-trixie" || KernelLabel("/boot/vmlinuz-6.9 x") != "vmlinuz-6.9-x" {
+		t.Fatal("labels")
+	}
+	var got []string
+	for _, tg := range MatrixTargets() {
+		got = append(got, tg.Arch.GOARCH+"/"+tg.Kernel)
+	}
+	want := "amd64/debian:bookworm amd64/debian:trixie arm64/debian:bookworm arm64/debian:trixie ppc64le/debian:bookworm ppc64le/debian:trixie riscv64/debian:trixie"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("matrix = %v", got)
+	}
+	var cross []string
+	for _, a := range MatrixCrossOnly() {
+		cross = append(cross, a.GOARCH)
+	}
+	if strings.Join(cross, " ") != "s390x mips64le" {
+		t.Fatalf("cross = %v", cross)
+	}
+}
+
+// --- real boots with planted inits ---
+
+// bootKernel returns a cached Debian amd64 kernel and the QEMU binary, or
+// skips.
+func bootKernel(t *testing.T) (target.Arch, *kernel.Kernel) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("boots QEMU; skipped with -short")
+	}
+	a, _ := target.Parse("amd64")
+	m, _ := qemu.For(a)
+	if _, err := m.Check(); err != nil {
+		t.Skipf("QEMU not available: %v", err)
+	}
+	cache := os.Getenv("KVMCONFORM_CACHE")
+	if cache == "" {
+		dir, err := os.UserCacheDir()
+		if err != nil {
+			t.Skip("no cache directory")
+		}
+		cache = filepath.Join(dir, "kvmconform")
+	}
+	for _, rel := range kernel.Releases {
+		if k, err := kernel.Cached(cache, a, rel); err == nil {
+			return a, k
+		}
+	}
+	t.Skipf("no cached Debian amd64 kernel in %s (run `go run ./ci run --arch amd64` once)", cache)
+	return a, nil
+}
+
+func buildInit(t *testing.T, goarch, pkg string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "init")
+	cmd := exec.Command("go", "build", "-o", out, pkg)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building %s: %v\n%s", pkg, err, b)
+	}
+	return out
+}
+
+func boot(t *testing.T, a target.Arch, k *kernel.Kernel, init string, withModules bool, timeout time.Duration) (results.Row, string) {
+	t.Helper()
+	out := t.TempDir()
+	var log bytes.Buffer
+	r, err := New(Options{Out: out, Timeout: timeout, Init: init, Log: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := r.Close(); err != nil {
+			t.Error(err)
+		}
+		if _, err := os.Stat(r.tmp); !os.IsNotExist(err) {
+			t.Errorf("temporary directory %s left behind", r.tmp)
+		}
+	}()
+	modules := ""
+	if withModules && len(k.Modules) > 0 {
+		modules = filepath.Dir(k.Modules[0].Path)
+	}
+	row := r.Boot(t.Context(), Target{Arch: a, Kernel: k.Image, Modules: modules})
+	return row, filepath.Join(out, a.GOARCH+"-"+KernelLabel(k.Image))
+}
+
+func TestBootPlantedPanic(t *testing.T) {
+	a, k := bootKernel(t)
+	init := buildInit(t, a.GOARCH, "./testdata/exitinit")
+	start := time.Now()
+	row, dir := boot(t, a, k, init, false, 60*time.Second)
+	t.Logf("%s", ProgressLine(row))
+	if row.Err == nil || !strings.HasPrefix(row.Err.Error(), "kernel panic: Kernel panic - not syncing: Attempted to kill init!") {
+		t.Fatalf("err = %v", row.Err)
+	}
+	if !strings.Contains(row.Err.Error(), "console before it: ") || !strings.Contains(row.Err.Error(), "exitinit: exiting as PID 1") {
+		t.Errorf("no console tail: %v", row.Err)
+	}
+	if d := time.Since(start); d > 45*time.Second {
+		t.Errorf("took %s", d)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "console.log")); err != nil || !bytes.Contains(b, []byte("exitinit: exiting as PID 1")) {
+		t.Errorf("console.log: %v", err)
+	}
+}
+
+func TestBootPlantedHang(t *testing.T) {
+	a, k := bootKernel(t)
+	init := buildInit(t, a.GOARCH, "./testdata/sleepinit")
+	start := time.Now()
+	row, dir := boot(t, a, k, init, false, 12*time.Second)
+	t.Logf("%s", ProgressLine(row))
+	if row.Err == nil || !strings.HasPrefix(row.Err.Error(), "guest hang: no exit marker within the host deadline of 12s") ||
+		!strings.Contains(row.Err.Error(), "sleepinit: sleeping forever") {
+		t.Fatalf("err = %v", row.Err)
+	}
+	if d := time.Since(start); d > 25*time.Second {
+		t.Errorf("took %s with a 12s deadline", d)
+	}
+	var m Metadata
+	if b, err := os.ReadFile(filepath.Join(dir, "metadata.json")); err != nil || json.Unmarshal(b, &m) != nil || m.Error == "" {
+		t.Errorf("metadata.json: %v %+v", err, m)
+	}
+}
+
+// TestBootNoKVM boots the real guest init without the KVM modules, so
+// /dev/kvm is missing in the guest.
+func TestBootNoKVM(t *testing.T) {
+	a, k := bootKernel(t)
+	init := buildInit(t, a.GOARCH, gobuild.InitPackage)
+	row, dir := boot(t, a, k, init, false, 60*time.Second)
+	t.Logf("%s", ProgressLine(row))
+	if row.Err == nil || !strings.HasPrefix(row.Err.Error(), "nested virtualisation did not come up: /dev/kvm missing in the guest") ||
+		!strings.Contains(row.Err.Error(), "dmesg tail: ") {
+		t.Fatalf("err = %v", row.Err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "dmesg.log")); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestBootGuestInit boots the real guest init with the KVM modules and no
+// suites: /dev/kvm must open and the metadata must come back.
+func TestBootGuestInit(t *testing.T) {
+	a, k := bootKernel(t)
+	init := buildInit(t, a.GOARCH, gobuild.InitPackage)
+	row, dir := boot(t, a, k, init, true, 60*time.Second)
+	t.Logf("%s", ProgressLine(row))
+	if row.Err != nil {
+		t.Fatal(row.Err)
+	}
+	var m Metadata
+	b, err := os.ReadFile(filepath.Join(dir, "metadata.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.KVMAPIVersion != 12 || len(m.KVMModules) == 0 || m.KernelRelease == "" || !strings.HasPrefix(m.QEMU, "QEMU emulator version") {
+		t.Fatalf("metadata: api=%d modules=%v release=%q qemu=%q", m.KVMAPIVersion, m.KVMModules, m.KernelRelease, m.QEMU)
+	}
+}

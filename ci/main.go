@@ -1,0 +1,229 @@
+// Command ci runs the conformance suites inside QEMU guests whose kernels run
+// KVM nested under TCG, one architecture and kernel at a time or as the CI
+// matrix.
+//
+//	go run ./ci run --arch arm64 --kernel debian:bookworm
+//	go run ./ci run --arch amd64 --kernel ./vmlinuz --modules ./lib/modules/6.9.0
+//	go run ./ci run --matrix
+//
+// Results go to out/qemu/<arch>-<kernel>/: each suite's Ginkgo JSON report
+// and JUnit XML, console.log, dmesg.log and metadata.json.
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/kvmconform/kvmconform/ci/internal/kernel"
+	"github.com/kvmconform/kvmconform/ci/internal/results"
+	"github.com/kvmconform/kvmconform/ci/internal/runner"
+	"github.com/kvmconform/kvmconform/ci/internal/target"
+)
+
+const usage = `usage: go run ./ci run [flags]
+
+Runs the suites under QEMU with nested KVM and writes reports to
+<out>/<arch>-<kernel>/. Either --arch (with --kernel) or --matrix.
+
+flags:
+`
+
+func main() {
+	os.Exit(realMain(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// errUsage marks bad command lines (exit status 2).
+var errUsage = errors.New("usage")
+
+type config struct {
+	arch, kernel, modules string
+	ginkgoArgs            string
+	matrix, verbose       bool
+	opt                   runner.Options
+}
+
+func parse(args []string, stderr io.Writer) (*config, error) {
+	if len(args) == 0 || args[0] != "run" {
+		fs := newFlags(&config{}, stderr)
+		fs.SetOutput(stderr)
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+		if len(args) == 0 {
+			return nil, fmt.Errorf("%w: missing command \"run\"", errUsage)
+		}
+		return nil, fmt.Errorf("%w: unknown command %q", errUsage, args[0])
+	}
+	c := &config{}
+	fs := newFlags(c, stderr)
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stderr, usage)
+			fs.SetOutput(stderr)
+			fs.PrintDefaults()
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	ga, err := splitArgs(c.ginkgoArgs)
+	if err != nil {
+		return nil, fmt.Errorf("%w: --ginkgo-args: %v", errUsage, err)
+	}
+	for _, a := range ga {
+		if !strings.HasPrefix(a, "-") {
+			return nil, fmt.Errorf("%w: --ginkgo-args: %q is not a flag (want e.g. -ginkgo.label-filter=smoke)", errUsage, a)
+		}
+	}
+	c.opt.GinkgoArgs = ga
+
+	switch {
+	case c.matrix && (c.arch != "" || c.kernel != "" || c.modules != ""):
+		return nil, fmt.Errorf("%w: --matrix runs every arch and kernel; do not combine it with --arch, --kernel or --modules", errUsage)
+	case !c.matrix && c.arch == "":
+		return nil, fmt.Errorf("%w: give --arch (amd64, arm64, ppc64le, riscv64, s390x, mips64le) or --matrix", errUsage)
+	}
+	if !c.matrix {
+		a, err := target.Parse(c.arch)
+		if err != nil {
+			return nil, fmt.Errorf("%w: --arch: %v", errUsage, err)
+		}
+		c.arch = a.GOARCH
+		if c.kernel == "" {
+			c.kernel = "debian:bookworm"
+			if a.GOARCH == "riscv64" {
+				c.kernel = "debian:trixie"
+			}
+		}
+		if rel, ok := strings.CutPrefix(c.kernel, "debian:"); ok {
+			if rel != "bookworm" && rel != "trixie" {
+				return nil, fmt.Errorf("%w: --kernel %s: want debian:bookworm, debian:trixie or a kernel image file", errUsage, c.kernel)
+			}
+			if c.modules != "" {
+				return nil, fmt.Errorf("%w: --modules goes with a kernel image file, not %s", errUsage, c.kernel)
+			}
+			if a.Bootable() {
+				if _, err := kernel.DebianFlavour(a, rel); err != nil {
+					return nil, fmt.Errorf("%w: --kernel: %v", errUsage, err)
+				}
+			}
+		} else if st, err := os.Stat(c.kernel); err != nil || !st.Mode().IsRegular() {
+			return nil, fmt.Errorf("%w: --kernel %s: not debian:<release> and not a readable file", errUsage, c.kernel)
+		}
+	}
+	if c.verbose {
+		c.opt.Console = stderr
+	}
+	if c.opt.Timeout < 10*time.Second {
+		return nil, fmt.Errorf("%w: --timeout %s: must be at least 10s", errUsage, c.opt.Timeout)
+	}
+	if c.opt.Cache == "" {
+		dir, err := os.UserCacheDir()
+		if err != nil {
+			return nil, fmt.Errorf("%w: no cache directory (%v); give --cache", errUsage, err)
+		}
+		c.opt.Cache = filepath.Join(dir, "kvmconform")
+	}
+	for _, p := range []*string{&c.opt.Cache, &c.opt.Out, &c.opt.SuiteDir} {
+		abs, err := filepath.Abs(*p)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+		*p = abs
+	}
+	return c, nil
+}
+
+func newFlags(c *config, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	// Errors are reported in one line by realMain; usage only for -h.
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&c.arch, "arch", "", "target architecture: amd64, arm64, ppc64le, riscv64 (booted); s390x, mips64le (cross-built and vetted only)")
+	fs.StringVar(&c.kernel, "kernel", "", "debian:bookworm (6.1), debian:trixie (6.12) or a kernel image file (default debian:bookworm; riscv64: debian:trixie)")
+	fs.StringVar(&c.modules, "modules", "", "with a kernel image file: directory searched for the KVM modules and their dependencies")
+	fs.BoolVar(&c.matrix, "matrix", false, "run every arch x kernel combination and print the table")
+	fs.StringVar(&c.opt.Cache, "cache", "", "cache for kernels and apt lists (default $XDG_CACHE_HOME/kvmconform or ~/.cache/kvmconform)")
+	fs.StringVar(&c.opt.Out, "out", filepath.Join("out", "qemu"), "base output directory; each run writes <out>/<arch>-<kernel>/")
+	fs.DurationVar(&c.opt.Timeout, "timeout", 300*time.Second, "host deadline per boot; QEMU is killed then")
+	fs.StringVar(&c.opt.SuiteDir, "src", ".", "module directory holding the suites")
+	fs.StringVar(&c.opt.SuitePattern, "suites", "./suites/...", "package pattern of the suites (packages with tests are built)")
+	fs.BoolVar(&c.opt.Refresh, "refresh", false, "update the apt package lists even if they are recent")
+	fs.StringVar(&c.ginkgoArgs, "ginkgo-args", "", "extra arguments for every suite binary, split like a shell would (e.g. '-ginkgo.label-filter=smoke')")
+	fs.BoolVar(&c.verbose, "v", false, "copy the guest console to stderr as it arrives")
+	return fs
+}
+
+func realMain(args []string, stdout, stderr io.Writer) int {
+	c, err := parse(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(stderr, "ci: bad flag value: %s\n", strings.TrimPrefix(err.Error(), "usage: "))
+		return 2
+	}
+	c.opt.Log = stderr
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	r, err := runner.New(c.opt)
+	if err != nil {
+		fmt.Fprintf(stderr, "ci: %v\n", err)
+		return 1
+	}
+	defer r.Close()
+
+	var rows []results.Row
+	start := time.Now()
+	if c.matrix {
+		rows = r.Matrix(ctx, stdout)
+	} else {
+		a, _ := target.Parse(c.arch)
+		var row results.Row
+		if a.Bootable() {
+			row = r.Boot(ctx, runner.Target{Arch: a, Kernel: c.kernel, Modules: c.modules})
+		} else {
+			row = r.CrossOnly(ctx, a)
+		}
+		rows = append(rows, row)
+		if row.Err != nil {
+			fmt.Fprintf(stderr, "ci: %s\n", oneLine(runner.ProgressLine(row)))
+		}
+	}
+	var table bytes.Buffer
+	if err := results.Table(&table, rows); err != nil {
+		fmt.Fprintf(stderr, "ci: %v\n", err)
+		return 1
+	}
+	if c.matrix {
+		fmt.Fprintf(stderr, "ci: matrix took %s\n", time.Since(start).Round(time.Second))
+		if err := results.WriteFileAtomic(filepath.Join(c.opt.Out, "matrix.txt"), table.Bytes()); err != nil {
+			fmt.Fprintf(stderr, "ci: %v\n", err)
+		}
+	}
+	// The table ends with the closing line "N passed, N failed, N skipped";
+	// keep it the last line on stdout.
+	fmt.Fprintln(stdout)
+	stdout.Write(table.Bytes())
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "ci: interrupted")
+		return 1
+	}
+	if total := results.Total(rows); total.Failed > 0 {
+		return 1
+	}
+	return 0
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

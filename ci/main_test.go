@@ -1,0 +1,106 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSplitArgs(t *testing.T) {
+	for in, want := range map[string][]string{
+		"":                                    nil,
+		"  -a  -b ":                           {"-a", "-b"},
+		`-ginkgo.label-filter='!slow && x86'`: {"-ginkgo.label-filter=!slow && x86"},
+		`-ginkgo.focus="MP-X\"7" -ginkgo.v`:   {`-ginkgo.focus=MP-X"7`, "-ginkgo.v"},
+		`-x=a\ b`:                             {"-x=a b"},
+		`''`:                                  {""},
+	} {
+		got, err := splitArgs(in)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("splitArgs(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{`'open`, `"open`, `trailing\`} {
+		if _, err := splitArgs(bad); err == nil {
+			t.Errorf("splitArgs(%q) accepted", bad)
+		}
+	}
+}
+
+func TestParse(t *testing.T) {
+	var stderr bytes.Buffer
+	c, err := parse([]string{"run", "--arch", "aarch64", "--cache", "/tmp/c", "--ginkgo-args", "-ginkgo.label-filter=smoke"}, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.arch != "arm64" || c.kernel != "debian:bookworm" || c.opt.Timeout != 300*time.Second ||
+		!reflect.DeepEqual(c.opt.GinkgoArgs, []string{"-ginkgo.label-filter=smoke"}) || c.opt.Cache != "/tmp/c" ||
+		!filepath.IsAbs(c.opt.Out) || !strings.HasSuffix(c.opt.Out, "out/qemu") {
+		t.Fatalf("config %+v", c)
+	}
+	c, err = parse([]string{"run", "--arch", "riscv64"}, &stderr)
+	if err != nil || c.kernel != "debian:trixie" {
+		t.Fatalf("riscv64 default kernel: %+v %v", c, err)
+	}
+	img := filepath.Join(t.TempDir(), "vmlinuz")
+	os.WriteFile(img, []byte("k"), 0o644)
+	if _, err := parse([]string{"run", "--arch", "amd64", "--kernel", img, "--modules", "/x"}, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := parse([]string{"run", "--matrix", "-v"}, &stderr); err != nil || !c.matrix || c.opt.Console == nil {
+		t.Fatalf("matrix: %+v %v", c, err)
+	}
+}
+
+func TestBadFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, `missing command "run"`},
+		{[]string{"boot"}, `unknown command "boot"`},
+		{[]string{"run"}, "give --arch"},
+		{[]string{"run", "--arch", "vax"}, `unknown architecture "vax"`},
+		{[]string{"run", "--arch", "amd64", "--kernel", "debian:buster"}, "want debian:bookworm, debian:trixie"},
+		{[]string{"run", "--arch", "amd64", "--kernel", "/nonexistent/vmlinuz"}, "not a readable file"},
+		{[]string{"run", "--arch", "amd64", "--modules", "/x"}, "--modules goes with a kernel image file"},
+		{[]string{"run", "--matrix", "--arch", "amd64"}, "do not combine"},
+		{[]string{"run", "--arch", "riscv64", "--kernel", "debian:bookworm"}, "bookworm has no riscv64 kernel"},
+		{[]string{"run", "--arch", "amd64", "--timeout", "2s"}, "at least 10s"},
+		{[]string{"run", "--arch", "amd64", "--timeout", "soon"}, "invalid value"},
+		{[]string{"run", "--arch", "amd64", "--ginkgo-args", "'oops"}, "unterminated single quote"},
+		{[]string{"run", "--arch", "amd64", "--ginkgo-args", "smoke"}, `"smoke" is not a flag`},
+		{[]string{"run", "--arch", "amd64", "extra"}, `unexpected argument "extra"`},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := realMain(tc.args, &stdout, &stderr)
+		msg := stderr.String()
+		if code != 2 || !strings.Contains(msg, tc.want) {
+			t.Errorf("%q: exit %d, stderr %q; want 2 and %q", tc.args, code, msg, tc.want)
+		}
+		if !strings.Contains(msg, "ci: bad flag value: ") {
+			t.Errorf("%q: stderr %q", tc.args, msg)
+		}
+	}
+}
+
+// TestImports keeps ci/ independent of the suites and the code they test.
+func TestImports(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-test", "./...").Output()
+	if err != nil {
+		t.Skipf("go list: %v", err)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		for _, bad := range []string{"/kvm", "/arch", "/guests", "/suites", "/internal/uapi"} {
+			p := "github.com/kvmconform/kvmconform" + bad
+			if pkg == p || strings.HasPrefix(pkg, p+"/") {
+				t.Errorf("ci depends on %s", pkg)
+			}
+		}
+	}
+}
