@@ -49,6 +49,7 @@ type config struct {
 	arch, kernel, modules string
 	ginkgoArgs            string
 	matrix, verbose       bool
+	knownFile             string
 	opt                   runner.Options
 }
 
@@ -142,6 +143,14 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 		}
 		*p = abs
 	}
+	if c.knownFile == "" {
+		c.knownFile = filepath.Join(c.opt.SuiteDir, "ci", "known-failures.json")
+	}
+	known, err := results.LoadKnownFailures(c.knownFile)
+	if err != nil {
+		return nil, fmt.Errorf("%w: --known %s: %v", errUsage, c.knownFile, err)
+	}
+	c.opt.Known = known
 	return c, nil
 }
 
@@ -161,6 +170,7 @@ func newFlags(c *config, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&c.opt.Refresh, "refresh", false, "update the apt package lists even if they are recent")
 	fs.StringVar(&c.ginkgoArgs, "ginkgo-args", "", "extra arguments for every suite binary, split like a shell would (e.g. '-ginkgo.label-filter=smoke')")
 	fs.BoolVar(&c.verbose, "v", false, "copy the guest console to stderr as it arrives")
+	fs.StringVar(&c.knownFile, "known", "", "investigated failures counted apart from new ones (default <src>/ci/known-failures.json)")
 	return fs
 }
 

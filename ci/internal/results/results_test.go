@@ -108,7 +108,7 @@ func TestTable(t *testing.T) {
 	if len(lines) != 5 {
 		t.Fatalf("table:\n%s", out)
 	}
-	if !regexp.MustCompile(`^amd64\s+debian:bookworm\s+30\s+1\s+2\s+10\.3s`).MatchString(lines[1]) {
+	if !regexp.MustCompile(`^amd64\s+debian:bookworm\s+30\s+1\s+0\s+2\s+10\.3s`).MatchString(lines[1]) {
 		t.Errorf("row: %q", lines[1])
 	}
 	if !strings.Contains(lines[2], "ERROR: kernel panic: Attempted to kill init!") || strings.Contains(lines[2], "more") {

@@ -55,6 +55,9 @@ type Options struct {
 	// kernel.HostSources); empty means read them from /etc.
 	Sources      []kernel.Source
 	HostCodename string
+	// Known are the investigated failures (ci/known-failures.json): they
+	// are counted as Known, not Failed.
+	Known []results.KnownFailure
 }
 
 // Target is one boot: an architecture and a kernel.
@@ -200,6 +203,7 @@ type Metadata struct {
 	Error          string            `json:"error,omitempty"`
 	Guest          *guestconf.Meta   `json:"guest,omitempty"`
 	Frames         map[string]string `json:"frameErrors,omitempty"`
+	Findings       []results.Finding `json:"knownFailures,omitempty"`
 }
 
 // SuiteResult is one suite's outcome.
@@ -281,11 +285,12 @@ func (r *Runner) Boot(ctx context.Context, t Target) (row results.Row) {
 	}
 	defer stage.Abort()
 
-	counts, suites, gerr := r.analyse(res, spec.Config, &meta, stage, m.Binary)
+	counts, suites, gerr := r.analyse(res, spec.Config, &meta, stage, m.Binary, t.Arch.GOARCH, KernelName(t.Kernel))
 	if row.Err == nil {
 		row.Err = gerr
 	}
 	row.Counts = counts
+	row.Findings = meta.Findings
 	meta.Counts = counts
 	meta.Suites = suites
 	meta.WallSeconds = time.Since(start).Seconds()
@@ -317,7 +322,7 @@ func budget(timeout time.Duration) int {
 
 // analyse decodes the console, writes the per-suite files into the stage and
 // returns the counts and the error that ended the run, if any.
-func (r *Runner) analyse(res *qemu.Result, cfg guestconf.Config, meta *Metadata, stage *results.Stage, qemuName string) (results.Counts, []SuiteResult, error) {
+func (r *Runner) analyse(res *qemu.Result, cfg guestconf.Config, meta *Metadata, stage *results.Stage, qemuName, arch, kernelLabel string) (results.Counts, []SuiteResult, error) {
 	var total results.Counts
 	var suites []SuiteResult
 	if err := stage.WriteFile("console.log", res.Console); err != nil {
@@ -377,7 +382,9 @@ func (r *Runner) analyse(res *qemu.Result, cfg guestconf.Config, meta *Metadata,
 				problems = append(problems, fmt.Errorf("suite %s: %w", name, err))
 			} else {
 				sr.Report = true
-				sr.Counts = results.Count(reports)
+				var found []results.Finding
+				sr.Counts, found = results.CountKnown(reports, arch, kernelLabel, r.opt.Known)
+				meta.Findings = append(meta.Findings, found...)
 				total.Add(sr.Counts)
 				if err := stage.WriteFile(name+".json", f.Data); err != nil {
 					return total, suites, err

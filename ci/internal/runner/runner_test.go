@@ -66,7 +66,7 @@ func analyse(t *testing.T, res *qemu.Result, suites ...string) (results.Counts, 
 		t.Fatal(err)
 	}
 	var meta Metadata
-	counts, _, gerr := r.analyse(res, guestconf.Config{Suites: suites}, &meta, stage, "qemu-system-x86_64")
+	counts, _, gerr := r.analyse(res, guestconf.Config{Suites: suites}, &meta, stage, "qemu-system-x86_64", "amd64", "debian:bookworm")
 	if err := stage.Commit(); err != nil {
 		t.Fatal(err)
 	}
