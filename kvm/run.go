@@ -243,6 +243,10 @@ func (r *Run) PaprHcall() PaprHcallExit {
 	return p
 }
 
+// SetPaprHcallArg writes run->papr_hcall.args[i] (copied back to r4+i by
+// the completion).
+func (r *Run) SetPaprHcallArg(i int, v uint64) { r.putU64(uapi.OffRunPaprHcallArgs+8*i, v) }
+
 // SetPaprHcallRet writes run->papr_hcall.ret.
 func (r *Run) SetPaprHcallRet(v uint64) { r.putU64(uapi.OffRunPaprHcallRet, v) }
 

@@ -1,0 +1,139 @@
+package immediateexit_test
+
+import (
+	"fmt"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"golang.org/x/sys/unix"
+
+	"github.com/kvmconform/kvmconform/arch"
+	"github.com/kvmconform/kvmconform/guests"
+	"github.com/kvmconform/kvmconform/internal/uapi"
+	"github.com/kvmconform/kvmconform/kvm"
+	"github.com/kvmconform/kvmconform/suites/internal/harness"
+)
+
+// pcAtStoreExit says where the PC is while an MMIO write exit is pending,
+// where the kernel source is unambiguous: x86 writes back and advances RIP
+// before the exit (x86_emulate_instruction, writeback for writes); arm64
+// defers kvm_incr_pc to kvm_handle_mmio_return for writes too (CMP-9);
+// riscv64 advances sepc in kvm_riscv_vcpu_mmio_return for loads and stores.
+var pcAtStoreExit = map[string]string{"x86": "after", "arm64": "insn", "riscv64": "insn"}
+
+// machineFor builds the host architecture's machine for scenario, with
+// vCPU 0 at its entry; the spec is skipped where there is no such scenario.
+func machineFor(scenario string) (*harness.Machine, *kvm.VCPU) {
+	GinkgoHelper()
+	sys := harness.OpenKVM()
+	a := harness.HostArch()
+	m := harness.NewMachine(sys, a, scenario, harness.MachineOptions{})
+	return m, m.AddVCPU(0, arch.InitOptions{})
+}
+
+func pcOf(m *harness.Machine, v *kvm.VCPU) uint64 {
+	GinkgoHelper()
+	pc, err := m.Arch.PC(v)
+	Expect(err).NotTo(HaveOccurred())
+	return pc
+}
+
+func regOf(m *harness.Machine, v *kvm.VCPU, name string) uint64 {
+	GinkgoHelper()
+	r, err := m.Arch.Reg(v, name)
+	Expect(err).NotTo(HaveOccurred())
+	return r
+}
+
+// completeOnce runs with immediate_exit = 1 twice: both must return EINTR,
+// the first completes the pending exit (check then looks at the result),
+// the second changes nothing (CMP-13); then the guest runs on to its report.
+func completeOnce(m *harness.Machine, v *kvm.VCPU, check func(), regs ...string) {
+	GinkgoHelper()
+	v.Run().SetImmediateExit(1)
+	rr := m.Run(v)
+	Expect(rr.Errno).To(Equal(unix.EINTR), "KVM_RUN with immediate_exit after the exit: %s; %s", rr, m.State(v))
+	Expect(pcOf(m, v)).To(Equal(m.Sym("after")), "PC after completion: at `after`")
+	Expect(m.Marker()).To(BeZero(), "the code after the instruction ran during the immediate exit")
+	if check != nil {
+		check()
+	}
+	before := map[string]uint64{}
+	for _, r := range regs {
+		before[r] = regOf(m, v, r)
+	}
+	rr = m.Run(v)
+	Expect(rr.Errno).To(Equal(unix.EINTR), "second immediate run: %s", rr)
+	Expect(pcOf(m, v)).To(Equal(m.Sym("after")), "PC after a second immediate run (CMP-13)")
+	for _, r := range regs {
+		Expect(regOf(m, v, r)).To(Equal(before[r]), "%s after a second immediate run (CMP-13)", r)
+	}
+	v.Run().SetImmediateExit(0)
+	Expect(m.RunToReport(v)).To(Equal(uint32(guests.ReportDone)), "the guest continues past the instruction")
+	Expect(m.Marker()).To(Equal(guests.MarkerValue))
+}
+
+var _ = Describe("Completion of other pending exits", Label("completion", "immediate-exit"), harness.ArchLabel(), func() {
+	// CMP-9 (arm64: kvm_handle_mmio_return advances the PC for writes at
+	// completion, visible after an immediate exit from 5.13, e3e880bb1518),
+	// and the same check on every architecture with MMIO: after the
+	// immediate run the PC is past the store and nothing more ran. [4.11]
+	It("completes a pending MMIO write before the immediate exit [CMP-9]", Label("CMP-9"), func() {
+		m, v := machineFor("mmio-store")
+		rr := m.Run(v)
+		Expect(rr.Result).To(Equal(kvm.Result{}), "%s; %s", rr, m.State(v))
+		Expect(rr.ExitReason).To(Equal(uint32(uapi.KVM_EXIT_MMIO)), "%s", m.State(v))
+		mm := v.Run().MMIO()
+		Expect(mm.IsWrite).To(BeTrue(), "%s", m.State(v))
+		Expect(mm.PhysAddr).To(Equal(m.Layout.MMIOBase), "mmio.phys_addr")
+		Expect(mm.Len).To(Equal(uint32(4)), "mmio.len")
+		Expect(m.Layout.ByteOrder.Uint32(mm.Data[:4])).To(Equal(guests.StoreValue), "mmio.data")
+		pc := pcOf(m, v)
+		if sym, ok := pcAtStoreExit[m.Arch.Name()]; ok {
+			Expect(pc).To(Equal(m.Sym(sym)), "PC during the pending MMIO write")
+		} else {
+			AddReportEntry("PC during the MMIO write exit", fmt.Sprintf("%#x (insn %#x, after %#x)", pc, m.Sym("insn"), m.Sym("after")))
+		}
+		completeOnce(m, v, nil)
+	})
+
+	// CMP-10 (riscv64): an SBI call in the experimental extension range
+	// exits with KVM_EXIT_RISCV_SBI; kvm_riscv_vcpu_sbi_return (via
+	// kvm_arch_vcpu_ioctl_run's switch on exit_reason, before the
+	// immediate_exit check) sets a0/a1 from riscv_sbi.ret and sepc += 4,
+	// once. [5.16]
+	It("completes a userspace SBI call before the immediate exit [CMP-10]", Label("CMP-10", "riscv64"), func() {
+		harness.RequireArch("riscv64")
+		m, v := machineFor("sbi-ecall-exp")
+		rr := m.Run(v)
+		Expect(rr.Result).To(Equal(kvm.Result{}), "%s; %s", rr, m.State(v))
+		Expect(rr.ExitReason).To(Equal(uint32(uapi.KVM_EXIT_RISCV_SBI)), "%s", m.State(v))
+		sbi := v.Run().RiscvSBI()
+		Expect([]uint64{sbi.ExtensionID, sbi.FunctionID, sbi.Args[0]}).To(Equal([]uint64{m.Sym("SBI_EID"), m.Sym("SBI_FID"), 0xa0}),
+			"riscv_sbi {extension_id, function_id, args[0]}")
+		Expect(pcOf(m, v)).To(Equal(m.Sym("insn")), "sepc during the pending SBI exit")
+		v.Run().SetRiscvSBIRet(0, 0x1234)
+		completeOnce(m, v, func() {
+			Expect([]uint64{regOf(m, v, "a0"), regOf(m, v, "a1")}).To(Equal([]uint64{0, 0x1234}), "a0/a1 = riscv_sbi.ret[0]/ret[1] after completion")
+		}, "a0", "a1")
+	})
+
+	// CMP-12 (ppc64): an hcall that kvm-hv leaves to userspace exits with
+	// KVM_EXIT_PAPR_HCALL; kvm_arch_vcpu_ioctl_run (arch/powerpc/kvm/
+	// powerpc.c, hcall_needed) sets r3 = papr_hcall.ret and r4..r12 =
+	// args[0..8] before the immediate_exit check, once. [4.11]
+	It("completes a userspace PAPR hcall before the immediate exit [CMP-12]", Label("CMP-12", "ppc64"), func() {
+		harness.RequireArch("ppc64")
+		m, v := machineFor("papr-hcall")
+		rr := m.Run(v)
+		Expect(rr.Result).To(Equal(kvm.Result{}), "%s; %s", rr, m.State(v))
+		Expect(rr.ExitReason).To(Equal(uint32(uapi.KVM_EXIT_PAPR_HCALL)), "%s", m.State(v))
+		h := v.Run().PaprHcall()
+		Expect([]uint64{h.Nr, h.Args[0], h.Args[8]}).To(Equal([]uint64{m.Sym("H_GET_TERM_CHAR"), 4, 12}), "papr_hcall {nr, args[0], args[8]}")
+		v.Run().SetPaprHcallRet(0x77)
+		v.Run().SetPaprHcallArg(0, 0x400)
+		completeOnce(m, v, func() {
+			Expect([]uint64{regOf(m, v, "r3"), regOf(m, v, "r4")}).To(Equal([]uint64{0x77, 0x400}), "r3 = ret, r4 = args[0] after completion")
+		}, "r3", "r4")
+	})
+})
