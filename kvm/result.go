@@ -75,7 +75,8 @@ func (e *IoctlError) Error() string {
 
 func (e *IoctlError) Unwrap() error { return e.Errno }
 
-func (r Result) wrap(op string) error {
+// Wrap returns nil on success, else an *IoctlError naming the ioctl.
+func (r Result) Wrap(op string) error {
 	if r.Errno == 0 {
 		return nil
 	}

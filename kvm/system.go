@@ -111,7 +111,7 @@ func (s *System) Ioctl(req uintptr, arg unsafe.Pointer) Result { return ioctlPtr
 // architecture has them).
 func (s *System) VCPUMmapSize() (int, error) {
 	r := ioctl(s.fd, uapi.KVM_GET_VCPU_MMAP_SIZE, 0)
-	if err := r.wrap("KVM_GET_VCPU_MMAP_SIZE"); err != nil {
+	if err := r.Wrap("KVM_GET_VCPU_MMAP_SIZE"); err != nil {
 		return 0, err
 	}
 	return int(r.Ret), nil
@@ -126,7 +126,7 @@ func (s *System) CreateVM(machineType uintptr) (*VM, error) {
 	for tries := 0; r.Errno == unix.EINTR && tries < 100; tries++ {
 		r = ioctl(s.fd, uapi.KVM_CREATE_VM, machineType)
 	}
-	if err := r.wrap("KVM_CREATE_VM"); err != nil {
+	if err := r.Wrap("KVM_CREATE_VM"); err != nil {
 		return nil, err
 	}
 	mmapSize, err := s.VCPUMmapSize()

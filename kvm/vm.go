@@ -99,7 +99,7 @@ func (vm *VM) AddMemory(slot uint32, gpa uint64, size int) (*Memory, error) {
 		Userspace_addr:  uint64(uintptr(unsafe.Pointer(&data[0]))),
 	}
 	r := ioctlPtr(vm.fd, uapi.KVM_SET_USER_MEMORY_REGION, unsafe.Pointer(&region))
-	if err := r.wrap(fmt.Sprintf("KVM_SET_USER_MEMORY_REGION slot %d gpa %#x size %#x", slot, gpa, size)); err != nil {
+	if err := r.Wrap(fmt.Sprintf("KVM_SET_USER_MEMORY_REGION slot %d gpa %#x size %#x", slot, gpa, size)); err != nil {
 		unix.Munmap(mapping)
 		return nil, err
 	}
@@ -145,7 +145,7 @@ func (vm *VM) ReadGuest(gpa uint64, n int) ([]byte, error) {
 // DefaultSignalMask).
 func (vm *VM) CreateVCPU(id uint32) (*VCPU, error) {
 	r := ioctl(vm.fd, uapi.KVM_CREATE_VCPU, uintptr(id))
-	if err := r.wrap(fmt.Sprintf("KVM_CREATE_VCPU %d", id)); err != nil {
+	if err := r.Wrap(fmt.Sprintf("KVM_CREATE_VCPU %d", id)); err != nil {
 		return nil, err
 	}
 	fd := int(r.Ret)
@@ -155,7 +155,7 @@ func (vm *VM) CreateVCPU(id uint32) (*VCPU, error) {
 		return nil, fmt.Errorf("mmap kvm_run of vCPU %d (%d bytes): %w", id, vm.mmapSize, err)
 	}
 	v := &VCPU{vm: vm, id: id, fd: fd, run: &Run{mem: mem}, thread: startThread()}
-	if err := v.SetSignalMask(DefaultSignalMask()...).wrap("KVM_SET_SIGNAL_MASK (default)"); err != nil {
+	if err := v.SetSignalMask(DefaultSignalMask()...).Wrap("KVM_SET_SIGNAL_MASK (default)"); err != nil {
 		v.Close()
 		return nil, err
 	}

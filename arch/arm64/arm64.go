@@ -34,7 +34,7 @@ func (Arch) InitVCPU(v *kvm.VCPU, opts arch.InitOptions) error {
 	}
 	init.Features = Features(opts)
 	if r := VCPUInitIoctl(v, &init); !r.OK() {
-		return ioctlError(fmt.Sprintf("KVM_ARM_VCPU_INIT target %d features %#x", init.Target, init.Features[0]), r)
+		return r.Wrap(fmt.Sprintf("KVM_ARM_VCPU_INIT target %d features %#x", init.Target, init.Features[0]))
 	}
 	return nil
 }
@@ -44,7 +44,7 @@ func (Arch) InitVCPU(v *kvm.VCPU, opts arch.InitOptions) error {
 func PreferredTarget(vm *kvm.VM) (VCPUInit, error) {
 	var init VCPUInit
 	if r := vm.Ioctl(KVM_ARM_PREFERRED_TARGET, unsafe.Pointer(&init)); !r.OK() {
-		return VCPUInit{}, ioctlError("KVM_ARM_PREFERRED_TARGET", r)
+		return VCPUInit{}, r.Wrap("KVM_ARM_PREFERRED_TARGET")
 	}
 	return init, nil
 }
@@ -100,14 +100,14 @@ func (r coreReg) id() uint64 {
 func getReg(v *kvm.VCPU, r coreReg) (uint64, error) {
 	val, res := v.GetOneReg(r.id())
 	if !res.OK() {
-		return 0, ioctlError("KVM_GET_ONE_REG "+r.String(), res)
+		return 0, res.Wrap("KVM_GET_ONE_REG " + r.String())
 	}
 	return val, nil
 }
 
 func setReg(v *kvm.VCPU, r coreReg, val uint64) error {
 	if res := v.SetOneReg(r.id(), val); !res.OK() {
-		return ioctlError(fmt.Sprintf("KVM_SET_ONE_REG %s=%#x", r, val), res)
+		return res.Wrap(fmt.Sprintf("KVM_SET_ONE_REG %s=%#x", r, val))
 	}
 	return nil
 }
@@ -151,8 +151,4 @@ func (Arch) Dump(v *kvm.VCPU) string {
 		fmt.Fprintf(&b, "%s=%#x", r, val)
 	}
 	return b.String()
-}
-
-func ioctlError(op string, r kvm.Result) error {
-	return &kvm.IoctlError{Op: op, Errno: r.Errno}
 }

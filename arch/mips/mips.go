@@ -5,10 +5,8 @@ package mips
 import (
 	"fmt"
 	"strings"
-	"unsafe"
 
 	"github.com/kvmconform/kvmconform/arch"
-	"github.com/kvmconform/kvmconform/internal/uapi"
 	"github.com/kvmconform/kvmconform/kvm"
 )
 
@@ -27,21 +25,10 @@ func (Arch) InitVCPU(*kvm.VCPU, arch.InitOptions) error { return nil }
 func (a Arch) SetEntry(v *kvm.VCPU, entry uint64) error { return a.SetPC(v, entry) }
 
 // GetRegs is KVM_GET_REGS.
-func GetRegs(v *kvm.VCPU) (*Regs, error) {
-	var r Regs
-	if res := v.Ioctl(uapi.KVM_GET_REGS, unsafe.Pointer(&r)); !res.OK() {
-		return nil, ioctlError("KVM_GET_REGS", res)
-	}
-	return &r, nil
-}
+func GetRegs(v *kvm.VCPU) (*Regs, error) { return kvm.GetRegs[Regs](v) }
 
 // SetRegs is KVM_SET_REGS. The kernel ignores gpr[0].
-func SetRegs(v *kvm.VCPU, r *Regs) error {
-	if res := v.Ioctl(uapi.KVM_SET_REGS, unsafe.Pointer(r)); !res.OK() {
-		return ioctlError("KVM_SET_REGS", res)
-	}
-	return nil
-}
+func SetRegs(v *kvm.VCPU, r *Regs) error { return kvm.SetRegs(v, r) }
 
 // field returns a pointer to register g inside r.
 func field(r *Regs, g reg) *uint64 {
@@ -68,11 +55,7 @@ func (Arch) Reg(v *kvm.VCPU, name string) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	r, err := GetRegs(v)
-	if err != nil {
-		return 0, err
-	}
-	return *field(r, g), nil
+	return kvm.GetReg(v, func(r *Regs) *uint64 { return field(r, g) })
 }
 
 // SetReg implements arch.Arch (KVM_GET_REGS, change one, KVM_SET_REGS).
@@ -81,12 +64,7 @@ func (Arch) SetReg(v *kvm.VCPU, name string, val uint64) error {
 	if err != nil {
 		return err
 	}
-	r, err := GetRegs(v)
-	if err != nil {
-		return err
-	}
-	*field(r, g) = val
-	return SetRegs(v, r)
+	return kvm.SetReg(v, func(r *Regs) *uint64 { return field(r, g) }, val)
 }
 
 // Dump implements arch.Arch.
@@ -103,8 +81,4 @@ func (Arch) Dump(v *kvm.VCPU) string {
 		fmt.Fprintf(&b, "%s=%#x", g, *field(r, g))
 	}
 	return b.String()
-}
-
-func ioctlError(op string, r kvm.Result) error {
-	return &kvm.IoctlError{Op: op, Errno: r.Errno}
 }

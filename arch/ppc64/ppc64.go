@@ -5,7 +5,6 @@ package ppc64
 import (
 	"fmt"
 	"strings"
-	"unsafe"
 
 	"github.com/kvmconform/kvmconform/arch"
 	"github.com/kvmconform/kvmconform/internal/uapi"
@@ -25,7 +24,7 @@ func (Arch) PrepareVM(*kvm.VM) error { return nil }
 // vCPU. kvm-hv only runs PAPR vCPUs; without it KVM_RUN fails with EINVAL.
 func (Arch) InitVCPU(v *kvm.VCPU, _ arch.InitOptions) error {
 	if r := v.EnableCap(uapi.KVM_CAP_PPC_PAPR); !r.OK() {
-		return ioctlError("KVM_ENABLE_CAP KVM_CAP_PPC_PAPR", r)
+		return r.Wrap("KVM_ENABLE_CAP KVM_CAP_PPC_PAPR")
 	}
 	return nil
 }
@@ -44,21 +43,10 @@ func (Arch) SetEntry(v *kvm.VCPU, entry uint64) error {
 }
 
 // GetRegs is KVM_GET_REGS.
-func GetRegs(v *kvm.VCPU) (*Regs, error) {
-	var r Regs
-	if res := v.Ioctl(uapi.KVM_GET_REGS, unsafe.Pointer(&r)); !res.OK() {
-		return nil, ioctlError("KVM_GET_REGS", res)
-	}
-	return &r, nil
-}
+func GetRegs(v *kvm.VCPU) (*Regs, error) { return kvm.GetRegs[Regs](v) }
 
 // SetRegs is KVM_SET_REGS.
-func SetRegs(v *kvm.VCPU, r *Regs) error {
-	if res := v.Ioctl(uapi.KVM_SET_REGS, unsafe.Pointer(r)); !res.OK() {
-		return ioctlError("KVM_SET_REGS", res)
-	}
-	return nil
-}
+func SetRegs(v *kvm.VCPU, r *Regs) error { return kvm.SetRegs(v, r) }
 
 // field returns a pointer to register reg inside r.
 func field(r *Regs, g reg) *uint64 {
@@ -95,11 +83,7 @@ func (Arch) Reg(v *kvm.VCPU, name string) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	r, err := GetRegs(v)
-	if err != nil {
-		return 0, err
-	}
-	return *field(r, g), nil
+	return kvm.GetReg(v, func(r *Regs) *uint64 { return field(r, g) })
 }
 
 // SetReg implements arch.Arch (KVM_GET_REGS, change one, KVM_SET_REGS).
@@ -108,12 +92,7 @@ func (Arch) SetReg(v *kvm.VCPU, name string, val uint64) error {
 	if err != nil {
 		return err
 	}
-	r, err := GetRegs(v)
-	if err != nil {
-		return err
-	}
-	*field(r, g) = val
-	return SetRegs(v, r)
+	return kvm.SetReg(v, func(r *Regs) *uint64 { return field(r, g) }, val)
 }
 
 // Dump implements arch.Arch.
@@ -130,8 +109,4 @@ func (Arch) Dump(v *kvm.VCPU) string {
 		fmt.Fprintf(&b, "%s=%#x", g, *field(r, g))
 	}
 	return b.String()
-}
-
-func ioctlError(op string, r kvm.Result) error {
-	return &kvm.IoctlError{Op: op, Errno: r.Errno}
 }

@@ -51,7 +51,7 @@ func getReg(v *kvm.VCPU, r coreReg) (uint64, error) {
 	}
 	val, res := v.GetOneReg(r.id())
 	if !res.OK() {
-		return 0, ioctlError("KVM_GET_ONE_REG "+r.String(), res)
+		return 0, res.Wrap("KVM_GET_ONE_REG " + r.String())
 	}
 	return val, nil
 }
@@ -61,7 +61,7 @@ func setReg(v *kvm.VCPU, r coreReg, val uint64) error {
 		return errZero
 	}
 	if res := v.SetOneReg(r.id(), val); !res.OK() {
-		return ioctlError(fmt.Sprintf("KVM_SET_ONE_REG %s=%#x", r, val), res)
+		return res.Wrap(fmt.Sprintf("KVM_SET_ONE_REG %s=%#x", r, val))
 	}
 	return nil
 }
@@ -105,8 +105,4 @@ func (Arch) Dump(v *kvm.VCPU) string {
 		fmt.Fprintf(&b, "%s=%#x", r, val)
 	}
 	return b.String()
-}
-
-func ioctlError(op string, r kvm.Result) error {
-	return &kvm.IoctlError{Op: op, Errno: r.Errno}
 }

@@ -5,10 +5,8 @@ package s390x
 import (
 	"fmt"
 	"strings"
-	"unsafe"
 
 	"github.com/kvmconform/kvmconform/arch"
-	"github.com/kvmconform/kvmconform/internal/uapi"
 	"github.com/kvmconform/kvmconform/kvm"
 )
 
@@ -56,21 +54,10 @@ func (Arch) SetPC(v *kvm.VCPU, pc uint64) error {
 }
 
 // GetRegs is KVM_GET_REGS.
-func GetRegs(v *kvm.VCPU) (*Regs, error) {
-	var r Regs
-	if res := v.Ioctl(uapi.KVM_GET_REGS, unsafe.Pointer(&r)); !res.OK() {
-		return nil, ioctlError("KVM_GET_REGS", res)
-	}
-	return &r, nil
-}
+func GetRegs(v *kvm.VCPU) (*Regs, error) { return kvm.GetRegs[Regs](v) }
 
 // SetRegs is KVM_SET_REGS.
-func SetRegs(v *kvm.VCPU, r *Regs) error {
-	if res := v.Ioctl(uapi.KVM_SET_REGS, unsafe.Pointer(r)); !res.OK() {
-		return ioctlError("KVM_SET_REGS", res)
-	}
-	return nil
-}
+func SetRegs(v *kvm.VCPU, r *Regs) error { return kvm.SetRegs(v, r) }
 
 // Reg implements arch.Arch: r0..r15 with KVM_GET_REGS, the PSW halves from
 // kvm_run.
@@ -128,8 +115,4 @@ func (Arch) Dump(v *kvm.VCPU) string {
 		fmt.Fprintf(&b, " %s=%#x", reg(n), val)
 	}
 	return b.String()
-}
-
-func ioctlError(op string, r kvm.Result) error {
-	return &kvm.IoctlError{Op: op, Errno: r.Errno}
 }
