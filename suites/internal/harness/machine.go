@@ -133,7 +133,8 @@ func (m *Machine) Report(v *kvm.VCPU) (value uint32, ok bool) {
 		}
 		return m.Layout.ByteOrder.Uint32(mm.Data[:4]), true
 	case uapi.KVM_EXIT_S390_SIEIC:
-		if m.Arch.Name() != "s390x" {
+		// DIAG 0x501: instruction intercept (icptcode 4) of opcode 0x83.
+		if x := run.S390Sieic(); m.Arch.Name() != "s390x" || x.Icptcode != 4 || x.Ipa>>8 != 0x83 {
 			return 0, false
 		}
 		r2, err := m.Arch.Reg(v, "r2")
