@@ -4,7 +4,6 @@ package arm64
 
 import (
 	"fmt"
-	"strings"
 	"unsafe"
 
 	"github.com/kvmconform/kvmconform/arch"
@@ -118,37 +117,18 @@ func (Arch) PC(v *kvm.VCPU) (uint64, error) { return getReg(v, coreReg{kind: reg
 // SetPC implements arch.Arch.
 func (Arch) SetPC(v *kvm.VCPU, pc uint64) error { return setReg(v, coreReg{kind: regPC}, pc) }
 
-// Reg implements arch.Arch. "w<n>" reads the whole x<n>.
-func (Arch) Reg(v *kvm.VCPU, name string) (uint64, error) {
-	r, err := lookupReg(name)
-	if err != nil {
-		return 0, err
-	}
-	return getReg(v, r)
+// registers is this architecture's register file (ONE_REG core ids).
+func registers() arch.RegisterFile[coreReg] {
+	return arch.RegisterFile[coreReg]{Lookup: lookupReg, Get: getReg, Set: setReg, Order: dumpOrder()}
 }
 
-// SetReg implements arch.Arch. "w<n>" writes the whole x<n> with val.
+// Reg implements arch.Arch; "w<n>" reads and writes the whole x<n>.
+func (Arch) Reg(v *kvm.VCPU, name string) (uint64, error) { return registers().Reg(v, name) }
+
+// SetReg implements arch.Arch.
 func (Arch) SetReg(v *kvm.VCPU, name string, val uint64) error {
-	r, err := lookupReg(name)
-	if err != nil {
-		return err
-	}
-	return setReg(v, r, val)
+	return registers().SetReg(v, name, val)
 }
 
-// Dump implements arch.Arch: pc, pstate, sp and x0..x30.
-func (Arch) Dump(v *kvm.VCPU) string {
-	var b strings.Builder
-	for i, r := range dumpOrder() {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		val, err := getReg(v, r)
-		if err != nil {
-			fmt.Fprintf(&b, "(%v)", err)
-			break
-		}
-		fmt.Fprintf(&b, "%s=%#x", r, val)
-	}
-	return b.String()
-}
+// Dump implements arch.Arch.
+func (Arch) Dump(v *kvm.VCPU) string { return registers().Dump(v) }

@@ -3,9 +3,6 @@
 package mips
 
 import (
-	"fmt"
-	"strings"
-
 	"github.com/kvmconform/kvmconform/arch"
 	"github.com/kvmconform/kvmconform/kvm"
 )
@@ -49,36 +46,18 @@ func (a Arch) PC(v *kvm.VCPU) (uint64, error) { return a.Reg(v, "pc") }
 // SetPC implements arch.Arch.
 func (a Arch) SetPC(v *kvm.VCPU, pc uint64) error { return a.SetReg(v, "pc", pc) }
 
-// Reg implements arch.Arch.
-func (Arch) Reg(v *kvm.VCPU, name string) (uint64, error) {
-	g, err := lookupReg(name)
-	if err != nil {
-		return 0, err
-	}
-	return kvm.GetReg(v, func(r *Regs) *uint64 { return field(r, g) })
+// registers is this architecture's register file (struct kvm_regs).
+func registers() arch.RegisterFile[reg] {
+	return arch.StructRegisterFile(lookupReg, field, dumpOrder())
 }
+
+// Reg implements arch.Arch.
+func (Arch) Reg(v *kvm.VCPU, name string) (uint64, error) { return registers().Reg(v, name) }
 
 // SetReg implements arch.Arch (KVM_GET_REGS, change one, KVM_SET_REGS).
 func (Arch) SetReg(v *kvm.VCPU, name string, val uint64) error {
-	g, err := lookupReg(name)
-	if err != nil {
-		return err
-	}
-	return kvm.SetReg(v, func(r *Regs) *uint64 { return field(r, g) }, val)
+	return registers().SetReg(v, name, val)
 }
 
 // Dump implements arch.Arch.
-func (Arch) Dump(v *kvm.VCPU) string {
-	r, err := GetRegs(v)
-	if err != nil {
-		return err.Error()
-	}
-	var b strings.Builder
-	for i, g := range dumpOrder() {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		fmt.Fprintf(&b, "%s=%#x", g, *field(r, g))
-	}
-	return b.String()
-}
+func (Arch) Dump(v *kvm.VCPU) string { return registers().Dump(v) }

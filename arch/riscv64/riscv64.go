@@ -5,7 +5,6 @@ package riscv64
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/kvmconform/kvmconform/arch"
 	"github.com/kvmconform/kvmconform/kvm"
@@ -72,37 +71,18 @@ func (Arch) PC(v *kvm.VCPU) (uint64, error) { return getReg(v, coreReg{index: co
 // SetPC implements arch.Arch.
 func (Arch) SetPC(v *kvm.VCPU, pc uint64) error { return setReg(v, coreReg{index: corePC}, pc) }
 
-// Reg implements arch.Arch; "zero"/"x0" reads 0 without an ioctl.
-func (Arch) Reg(v *kvm.VCPU, name string) (uint64, error) {
-	r, err := lookupReg(name)
-	if err != nil {
-		return 0, err
-	}
-	return getReg(v, r)
+// registers is this architecture's register file (ONE_REG core ids).
+func registers() arch.RegisterFile[coreReg] {
+	return arch.RegisterFile[coreReg]{Lookup: lookupReg, Get: getReg, Set: setReg, Order: dumpOrder()}
 }
 
-// SetReg implements arch.Arch; writing "zero"/"x0" is an error.
+// Reg implements arch.Arch; "zero"/"x0" reads 0 without an ioctl; writing it is an error.
+func (Arch) Reg(v *kvm.VCPU, name string) (uint64, error) { return registers().Reg(v, name) }
+
+// SetReg implements arch.Arch.
 func (Arch) SetReg(v *kvm.VCPU, name string, val uint64) error {
-	r, err := lookupReg(name)
-	if err != nil {
-		return err
-	}
-	return setReg(v, r, val)
+	return registers().SetReg(v, name, val)
 }
 
-// Dump implements arch.Arch: pc, mode and x1..x31 by ABI name.
-func (Arch) Dump(v *kvm.VCPU) string {
-	var b strings.Builder
-	for i, r := range dumpOrder() {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		val, err := getReg(v, r)
-		if err != nil {
-			fmt.Fprintf(&b, "(%v)", err)
-			break
-		}
-		fmt.Fprintf(&b, "%s=%#x", r, val)
-	}
-	return b.String()
-}
+// Dump implements arch.Arch.
+func (Arch) Dump(v *kvm.VCPU) string { return registers().Dump(v) }
