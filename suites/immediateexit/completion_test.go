@@ -8,7 +8,6 @@ import (
 	. "github.com/onsi/gomega"
 	"golang.org/x/sys/unix"
 
-	"github.com/kvmconform/kvmconform/arch"
 	"github.com/kvmconform/kvmconform/arch/host"
 	"github.com/kvmconform/kvmconform/guests"
 	"github.com/kvmconform/kvmconform/internal/uapi"
@@ -81,8 +80,7 @@ var _ = Describe("Completion of a pending MMIO read before an immediate exit", L
 			if load.Scenario == "" {
 				Skip(fmt.Sprintf("architecture: %s", guests.Reason(a.Name(), "mmio-load")))
 			}
-			m := harness.NewMachine(sys, a, load.Scenario, harness.MachineOptions{})
-			v := m.AddVCPU(0, arch.InitOptions{})
+			m, v := harness.NewMachineVCPU(sys, a, load.Scenario, harness.MachineOptions{})
 
 			By("running to the MMIO read exit")
 			rr := m.Run(v)

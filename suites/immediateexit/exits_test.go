@@ -7,7 +7,6 @@ import (
 	. "github.com/onsi/gomega"
 	"golang.org/x/sys/unix"
 
-	"github.com/kvmconform/kvmconform/arch"
 	"github.com/kvmconform/kvmconform/guests"
 	"github.com/kvmconform/kvmconform/internal/uapi"
 	"github.com/kvmconform/kvmconform/kvm"
@@ -27,8 +26,7 @@ func machineFor(scenario string) (*harness.Machine, *kvm.VCPU) {
 	GinkgoHelper()
 	sys := harness.OpenKVM()
 	a := harness.HostArch()
-	m := harness.NewMachine(sys, a, scenario, harness.MachineOptions{})
-	return m, m.AddVCPU(0, arch.InitOptions{})
+	return harness.NewMachineVCPU(sys, a, scenario, harness.MachineOptions{})
 }
 
 func pcOf(m *harness.Machine, v *kvm.VCPU) uint64 {

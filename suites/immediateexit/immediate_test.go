@@ -7,7 +7,6 @@ import (
 	. "github.com/onsi/gomega"
 	"golang.org/x/sys/unix"
 
-	"github.com/kvmconform/kvmconform/arch"
 	"github.com/kvmconform/kvmconform/kvm"
 	"github.com/kvmconform/kvmconform/suites/internal/harness"
 )
@@ -33,8 +32,7 @@ var _ = Describe("immediate_exit on a vCPU with nothing pending", Label("immedia
 	BeforeEach(func() {
 		sys := harness.OpenKVM()
 		a := harness.HostArch()
-		m = harness.NewMachine(sys, a, "report", harness.MachineOptions{})
-		v = m.AddVCPU(0, arch.InitOptions{})
+		m, v = harness.NewMachineVCPU(sys, a, "report", harness.MachineOptions{})
 	})
 
 	// IE-1: each architecture's kvm_arch_vcpu_ioctl_run returns -EINTR when

@@ -9,7 +9,6 @@ import (
 	. "github.com/onsi/gomega"
 	"golang.org/x/sys/unix"
 
-	"github.com/kvmconform/kvmconform/arch"
 	"github.com/kvmconform/kvmconform/arch/s390x"
 	"github.com/kvmconform/kvmconform/internal/uapi"
 	"github.com/kvmconform/kvmconform/kvm"
@@ -25,8 +24,7 @@ func s390Machine() (*harness.Machine, *kvm.VCPU) {
 	GinkgoHelper()
 	sys := harness.OpenKVM()
 	a := harness.RequireArch("s390x")
-	m := harness.NewMachine(sys, a, "report", harness.MachineOptions{})
-	return m, m.AddVCPU(0, arch.InitOptions{})
+	return harness.NewMachineVCPU(sys, a, "report", harness.MachineOptions{})
 }
 
 var _ = Describe("s390x immediate_exit", Label("immediate-exit", "s390x"), func() {

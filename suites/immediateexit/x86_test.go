@@ -10,7 +10,6 @@ import (
 	. "github.com/onsi/gomega"
 	"golang.org/x/sys/unix"
 
-	"github.com/kvmconform/kvmconform/arch"
 	"github.com/kvmconform/kvmconform/arch/x86"
 	"github.com/kvmconform/kvmconform/guests"
 	"github.com/kvmconform/kvmconform/internal/uapi"
@@ -23,8 +22,7 @@ func x86Machine(scenario string, opts harness.MachineOptions) (*harness.Machine,
 	GinkgoHelper()
 	sys := harness.OpenKVM()
 	a := harness.RequireArch("x86")
-	m := harness.NewMachine(sys, a, scenario, opts)
-	return m, m.AddVCPU(0, arch.InitOptions{})
+	return harness.NewMachineVCPU(sys, a, scenario, opts)
 }
 
 func regs(v *kvm.VCPU) *x86.Regs {

@@ -95,8 +95,7 @@ var _ = Describe("Kicking a vCPU out of KVM_RUN", harness.ArchLabel(), func() {
 			v *kvm.VCPU
 		)
 		BeforeEach(func() {
-			m = harness.NewMachine(sys, a, "spin", harness.MachineOptions{})
-			v = m.AddVCPU(0, arch.InitOptions{})
+			m, v = harness.NewMachineVCPU(sys, a, "spin", harness.MachineOptions{})
 		})
 
 		// The harness's own guarantee: nothing hangs. A spinning guest is
@@ -186,8 +185,7 @@ var _ = Describe("Kicking a vCPU out of KVM_RUN", harness.ArchLabel(), func() {
 	// KVM_EXIT_INTR and GET_MP_STATE still says HALTED. [3.10 or earlier]
 	It("kicks a vCPU out of cli;hlt with KVM_EXIT_INTR, leaving it HALTED past the HLT [SIG-7]", Label("SIG-7", "x86"), func() {
 		harness.RequireArch("x86")
-		m := harness.NewMachine(sys, a, "cli-hlt", harness.MachineOptions{IRQChip: true})
-		v := m.AddVCPU(0, arch.InitOptions{})
+		m, v := harness.NewMachineVCPU(sys, a, "cli-hlt", harness.MachineOptions{IRQChip: true})
 		rr := v.RunFor(300 * time.Millisecond)
 		Expect(rr.DeadlinePassed).To(BeTrue(), "cli;hlt must block until the kick: %s; %s", rr, m.State(v))
 		Expect(rr.Interrupted()).To(BeTrue(), "a signal while halted gives EINTR + KVM_EXIT_INTR: %s", rr)
@@ -205,8 +203,7 @@ var _ = Describe("Kicking a vCPU out of KVM_RUN", harness.ArchLabel(), func() {
 	// (__kvm_emulate_halt: KVM_EXIT_HLT) and the vCPU stays RUNNABLE.
 	It("exits with KVM_EXIT_HLT on HLT without an in-kernel irqchip [SIG-8]", Label("SIG-8", "x86"), func() {
 		harness.RequireArch("x86")
-		m := harness.NewMachine(sys, a, "halt", harness.MachineOptions{})
-		v := m.AddVCPU(0, arch.InitOptions{})
+		m, v := harness.NewMachineVCPU(sys, a, "halt", harness.MachineOptions{})
 		rr := m.Run(v)
 		Expect(rr.Result).To(Equal(kvm.Result{}), "%s; %s", rr, m.State(v))
 		Expect(rr.ExitReason).To(Equal(uint32(uapi.KVM_EXIT_HLT)), "%s", m.State(v))
@@ -219,8 +216,7 @@ var _ = Describe("Kicking a vCPU out of KVM_RUN", harness.ArchLabel(), func() {
 	// signal gives KVM_EXIT_INTR and the vCPU stays RUNNABLE. [always]
 	It("kicks a vCPU out of WFI with KVM_EXIT_INTR, leaving it RUNNABLE [SIG-9]", Label("SIG-9", "arm64"), func() {
 		harness.RequireArch("arm64")
-		m := harness.NewMachine(sys, a, "halt", harness.MachineOptions{})
-		v := m.AddVCPU(0, arch.InitOptions{})
+		m, v := harness.NewMachineVCPU(sys, a, "halt", harness.MachineOptions{})
 		rr := v.RunFor(300 * time.Millisecond)
 		Expect(rr.DeadlinePassed).To(BeTrue(), "WFI must block until the kick: %s; %s", rr, m.State(v))
 		Expect(rr.Interrupted()).To(BeTrue(), "%s", rr)

@@ -91,8 +91,7 @@ var _ = Describe("KVM_SET_SIGNAL_MASK", Label("signal-mask"), harness.ArchLabel(
 			v *kvm.VCPU
 		)
 		BeforeEach(func() {
-			m = harness.NewMachine(sys, a, "report", harness.MachineOptions{})
-			v = m.AddVCPU(0, arch.InitOptions{})
+			m, v = harness.NewMachineVCPU(sys, a, "report", harness.MachineOptions{})
 		})
 
 		// SIG-2: a signal pending and unblocked at entry ends KVM_RUN with

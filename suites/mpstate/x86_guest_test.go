@@ -42,8 +42,7 @@ var _ = Describe("x86 INIT/SIPI sent by a guest and against HLT", Label("x86", "
 		func(scenario string, x2apic bool) {
 			sys := harness.OpenKVM()
 			a := harness.RequireArch("x86")
-			m := harness.NewMachine(sys, a, scenario, harness.MachineOptions{IRQChip: true})
-			bsp := m.AddVCPU(0, arch.InitOptions{})
+			m, bsp := harness.NewMachineVCPU(sys, a, scenario, harness.MachineOptions{IRQChip: true})
 			ap := m.AddVCPUNoEntry(1, arch.InitOptions{})
 			if x2apic {
 				Expect(x86.SetSupportedCPUID(sys, bsp)).To(Succeed())

@@ -60,6 +60,14 @@ func NewMachine(sys *kvm.System, a arch.Arch, scenario string, opts MachineOptio
 	return &Machine{Sys: sys, VM: vm, Arch: a, Image: img, Layout: layout, RAM: ram}
 }
 
+// NewMachineVCPU is NewMachine with vCPU 0 created, initialised and at the
+// image's entry: what most specs start from.
+func NewMachineVCPU(sys *kvm.System, a arch.Arch, scenario string, opts MachineOptions) (*Machine, *kvm.VCPU) {
+	GinkgoHelper()
+	m := NewMachine(sys, a, scenario, opts)
+	return m, m.AddVCPU(0, arch.InitOptions{})
+}
+
 // Sym is the guest address of a symbol of the image; a missing symbol fails
 // the spec.
 func (m *Machine) Sym(name string) uint64 {
