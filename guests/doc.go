@@ -96,6 +96,9 @@
 //	report          report ReportHello; `insn` is the doorbell OUT/store/DIAG
 //	                itself, then the marker; all arches
 //	spin            marker, then a tight loop at `spin`; all arches (SIG-5, SIG-6)
+//	exit-loop       an exit in a loop at `loop`: x86 OUT of StoreValue's low
+//	                byte to PIO_PORT, arm64/riscv64/ppc64 4-byte store to
+//	                MMIOBase; every KVM_RUN is one exit (bench/)
 //	halt            x86: HLT (`insn`) with RFLAGS.IF as set by the harness,
 //	                then marker and ReportDone; arm64, riscv64: WFI in a
 //	                loop; mips: WAIT in a loop

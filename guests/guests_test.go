@@ -13,6 +13,7 @@ func documented() map[string][]string {
 	return map[string][]string{
 		"report":               insn,
 		"spin":                 {"spin"},
+		"exit-loop":            {"loop"},
 		"halt":                 insn,
 		"cli-hlt":              {"insn", "after", "hlt_insn"},
 		"mmio-load-":           append(insn, "POISON", "MMIO_BASE"),
