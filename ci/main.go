@@ -96,31 +96,8 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 		return nil, fmt.Errorf("%w: give --arch (amd64, arm64, ppc64le, riscv64, s390x, mips64le) or --matrix", errUsage)
 	}
 	if !c.matrix {
-		a, err := target.Parse(c.arch)
-		if err != nil {
-			return nil, fmt.Errorf("%w: --arch: %v", errUsage, err)
-		}
-		c.arch = a.GOARCH
-		if c.kernel == "" {
-			c.kernel = "debian:bookworm"
-			if a.GOARCH == "riscv64" {
-				c.kernel = "debian:trixie"
-			}
-		}
-		if rel, ok := strings.CutPrefix(c.kernel, "debian:"); ok {
-			if rel != "bookworm" && rel != "trixie" {
-				return nil, fmt.Errorf("%w: --kernel %s: want debian:bookworm, debian:trixie or a kernel image file", errUsage, c.kernel)
-			}
-			if c.modules != "" {
-				return nil, fmt.Errorf("%w: --modules goes with a kernel image file, not %s", errUsage, c.kernel)
-			}
-			if a.Bootable() {
-				if _, err := kernel.DebianFlavour(a, rel); err != nil {
-					return nil, fmt.Errorf("%w: --kernel: %v", errUsage, err)
-				}
-			}
-		} else if st, err := os.Stat(c.kernel); err != nil || !st.Mode().IsRegular() {
-			return nil, fmt.Errorf("%w: --kernel %s: not debian:<release> and not a readable file", errUsage, c.kernel)
+		if err := resolveTarget(&c.arch, &c.kernel, c.modules); err != nil {
+			return nil, err
 		}
 	}
 	if c.verbose {
@@ -154,6 +131,38 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	return c, nil
 }
 
+// resolveTarget checks --arch, --kernel and --modules, normalises the arch
+// to its GOARCH and fills in the default kernel.
+func resolveTarget(arch, kern *string, modules string) error {
+	a, err := target.Parse(*arch)
+	if err != nil {
+		return fmt.Errorf("%w: --arch: %v", errUsage, err)
+	}
+	*arch = a.GOARCH
+	if *kern == "" {
+		*kern = "debian:bookworm"
+		if a.GOARCH == "riscv64" {
+			*kern = "debian:trixie"
+		}
+	}
+	if rel, ok := strings.CutPrefix(*kern, "debian:"); ok {
+		if rel != "bookworm" && rel != "trixie" {
+			return fmt.Errorf("%w: --kernel %s: want debian:bookworm, debian:trixie or a kernel image file", errUsage, *kern)
+		}
+		if modules != "" {
+			return fmt.Errorf("%w: --modules goes with a kernel image file, not %s", errUsage, *kern)
+		}
+		if a.Bootable() {
+			if _, err := kernel.DebianFlavour(a, rel); err != nil {
+				return fmt.Errorf("%w: --kernel: %v", errUsage, err)
+			}
+		}
+	} else if st, err := os.Stat(*kern); err != nil || !st.Mode().IsRegular() {
+		return fmt.Errorf("%w: --kernel %s: not debian:<release> and not a readable file", errUsage, *kern)
+	}
+	return nil
+}
+
 func newFlags(c *config, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	// Errors are reported in one line by realMain; usage only for -h.
@@ -175,6 +184,9 @@ func newFlags(c *config, stderr io.Writer) *flag.FlagSet {
 }
 
 func realMain(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "bench" {
+		return benchMain(args[1:], stdout, stderr)
+	}
 	c, err := parse(args, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -11,13 +11,14 @@ import (
 // the calling thread (the pid change hook, arm64's first-run checks), kicks
 // are tgkill'ed to it, and the signal mask under test is that thread's.
 type thread struct {
+	pid  int // the process, for tgkill (looked up once: kicks are a hot path)
 	tid  int
 	work chan func()
 	done chan struct{}
 }
 
 func startThread() *thread {
-	t := &thread{work: make(chan func()), done: make(chan struct{})}
+	t := &thread{pid: unix.Getpid(), work: make(chan func()), done: make(chan struct{})}
 	ready := make(chan int)
 	go func() {
 		// Never unlocked: the thread may carry a changed signal mask, so it

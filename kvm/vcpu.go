@@ -191,7 +191,7 @@ func (v *VCPU) Kick() error {
 // Signal sends sig to the vCPU's thread only (tgkill), without touching
 // immediate_exit.
 func (v *VCPU) Signal(sig unix.Signal) error {
-	if err := unix.Tgkill(unix.Getpid(), v.thread.tid, sig); err != nil {
+	if err := unix.Tgkill(v.thread.pid, v.thread.tid, sig); err != nil {
 		return fmt.Errorf("tgkill vCPU %d thread %d with %v: %w", v.id, v.thread.tid, sig, err)
 	}
 	return nil

@@ -103,6 +103,9 @@ func run() int {
 	if cfg.BudgetSeconds > 0 {
 		deadline = start.Add(time.Duration(cfg.BudgetSeconds) * time.Second)
 	}
+	if cfg.Program != nil {
+		return runProgram(cfg.Program, deadline, &meta)
+	}
 	status := statusOK
 	reports := map[string][]byte{}
 	for _, name := range cfg.Suites {
@@ -252,14 +255,51 @@ func checkKVM() (int, error) {
 
 func reportPath(name string) string { return "/tmp/" + name + guestconf.ReportSuffix }
 
+// runProgram runs cfg.Program instead of the suites and sends back its
+// result file, the metadata and the kernel log.
+func runProgram(p *guestconf.Program, deadline time.Time, meta *guestconf.Meta) int {
+	status := statusOK
+	if len(p.Argv) == 0 {
+		sendProblem(guestconf.ProblemInit, "guest init: the program has an empty argv")
+		return statusInitProblem
+	}
+	name := filepath.Base(p.Argv[0])
+	r := runCommand(name, filepath.Join(guestconf.SuitesDir, name), p.Argv[1:], deadline)
+	var result []byte
+	if p.Result != "" {
+		data, err := os.ReadFile(p.Result)
+		if err != nil && r.Error == "" {
+			r.Error = "no result file: " + err.Error()
+		}
+		result = data
+	}
+	if r.ExitCode != 0 || r.Error != "" {
+		status = statusSuitesFail
+	}
+	meta.Suites = append(meta.Suites, r)
+	meta.UptimeAtEnd = uptime()
+	quietConsole()
+	if result != nil {
+		send(guestconf.FrameResult, result)
+	}
+	sendJSON(guestconf.FrameMeta, meta)
+	sendDmesg()
+	return status
+}
+
 func runSuite(name string, extra []string, deadline time.Time) guestconf.SuiteRun {
-	r := guestconf.SuiteRun{Name: name, ExitCode: -1}
-	bin := filepath.Join(guestconf.SuitesDir, name+".test")
 	args := append([]string{
 		"-ginkgo.json-report=" + reportPath(name),
 		"-ginkgo.no-color",
 		"-ginkgo.v",
 	}, extra...)
+	return runCommand(name, filepath.Join(guestconf.SuitesDir, name+".test"), args, deadline)
+}
+
+// runCommand runs bin in /tmp with the console as its output, interrupting
+// it (SIGTERM, then SIGKILL) when the deadline passes.
+func runCommand(name, bin string, args []string, deadline time.Time) guestconf.SuiteRun {
+	r := guestconf.SuiteRun{Name: name, ExitCode: -1}
 	logf("suite %s: %s %s", name, bin, strings.Join(args, " "))
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = "/tmp"

@@ -154,16 +154,26 @@ func (b *Builder) Vet(ctx context.Context, goarch string) error {
 
 // Init cross-builds the guest init for goarch and returns its path.
 func (b *Builder) Init(ctx context.Context, goarch string) (string, error) {
+	out, err := b.Command(ctx, goarch, InitPackage, "init")
+	if err != nil {
+		return "", fmt.Errorf("building the guest init: %w", err)
+	}
+	return out, nil
+}
+
+// Command cross-builds the command pkg (an import path in the kvmconform
+// module, built in InitDir) for goarch as <Out>/<goarch>/<name>.
+func (b *Builder) Command(ctx context.Context, goarch, pkg, name string) (string, error) {
 	dir := b.InitDir
 	if dir == "" {
 		dir = "."
 	}
-	out := filepath.Join(b.Out, goarch, "init")
+	out := filepath.Join(b.Out, goarch, name)
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return "", fmt.Errorf("build dir: %w", err)
 	}
-	if _, err := b.goCmd(ctx, dir, goarch, "build", "-trimpath", "-ldflags=-s -w", "-o", out, InitPackage); err != nil {
-		return "", fmt.Errorf("building the guest init: %w", err)
+	if _, err := b.goCmd(ctx, dir, goarch, "build", "-trimpath", "-ldflags=-s -w", "-o", out, pkg); err != nil {
+		return "", err
 	}
 	return out, nil
 }

@@ -19,6 +19,8 @@ const (
 	// FrameProblem carries a Problem document when the guest could not run
 	// the suites.
 	FrameProblem = "problem.json"
+	// FrameResult carries the file a Program wrote (Program.Result).
+	FrameResult = "result"
 	// ReportSuffix ends the frame name of a suite's Ginkgo JSON report:
 	// "<suite>.json".
 	ReportSuffix = ".json"
@@ -36,6 +38,19 @@ type Config struct {
 	BudgetSeconds int `json:"budgetSeconds,omitempty"`
 	// RequireKVM makes a missing /dev/kvm fatal (reported as a Problem).
 	RequireKVM bool `json:"requireKVM"`
+	// Program, when set, is run instead of the suites.
+	Program *Program `json:"program,omitempty"`
+}
+
+// Program is a command the guest init runs instead of the suites (the
+// benchmarks). Argv[0] names a binary in SuitesDir; the program runs in /tmp
+// with the console as stdout and stderr, under the same time budget as the
+// suites. Its outcome is the Meta's only SuiteRun.
+type Program struct {
+	Argv []string `json:"argv"`
+	// Result is a file the program writes; the init sends it back in the
+	// frame FrameResult.
+	Result string `json:"result,omitempty"`
 }
 
 // Problem kinds.

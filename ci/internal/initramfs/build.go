@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/kvmconform/kvmconform/ci/internal/guestconf"
@@ -35,6 +36,9 @@ type Spec struct {
 	// Suites maps suite name to the host path of its test binary
 	// (becomes /suites/<name>.test). Suites run in Config.Suites order.
 	Suites map[string]string
+	// Programs maps a name to the host path of a binary that becomes
+	// /suites/<name> (Config.Program runs one of them).
+	Programs map[string]string
 	// Modules are loaded in this order; they become /modules/NN-<file>.
 	Modules []Module
 	// Config is written to guestconf.ConfigPath.
@@ -85,6 +89,16 @@ func Write(dst string, s Spec) (err error) {
 			return fmt.Errorf("initramfs: suite %s has no binary", name)
 		}
 		if err := w.File(path.Join(guestconf.SuitesDir, name+".test"), src); err != nil {
+			return err
+		}
+	}
+	names := make([]string, 0, len(s.Programs))
+	for name := range s.Programs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := w.File(path.Join(guestconf.SuitesDir, name), s.Programs[name]); err != nil {
 			return err
 		}
 	}

@@ -398,37 +398,10 @@ func (r *Runner) analyse(res *qemu.Result, cfg guestconf.Config, meta *Metadata,
 	}
 
 	tail := qemu.Tail(res.Console, 8)
-	switch {
-	case res.TimedOut:
-		return total, suites, fmt.Errorf("guest hang: no exit marker within the host deadline of %s, QEMU killed; console tail: %s", r.opt.Timeout, tail)
-	}
-	if f, ok := dec.Get(guestconf.FrameProblem); ok {
-		var p guestconf.Problem
-		if err := jsonUnmarshal(f.Data, &p); err == nil {
-			msg := p.Message
-			if d, ok := dec.Get(guestconf.FrameDmesg); ok {
-				msg += "; dmesg tail: " + qemu.Tail(klogPrefix.ReplaceAll(d.Data, nil), 6)
-			}
-			if p.Kind == guestconf.ProblemNoKVM {
-				return total, suites, errors.New(msg)
-			}
-			return total, suites, fmt.Errorf("guest init: %s", msg)
-		}
-	}
-	for _, e := range dec.Errors {
-		if strings.HasSuffix(e.Name, guestconf.ReportSuffix) || e.Name == guestconf.FrameMeta {
-			return total, suites, fmt.Errorf("report %s", e.Error())
-		}
-	}
-	if !dec.ExitSeen {
-		if p, before := panicLine(res.Console); p != "" {
-			return total, suites, fmt.Errorf("kernel panic: %s; console before it: %s", p, qemu.Tail(before, 6))
-		}
-		if res.ExitErr != nil {
-			return total, suites, fmt.Errorf("%s exited (%v) before the guest finished: %s; console tail: %s",
-				qemuName, res.ExitErr, qemu.Tail([]byte(res.Stderr), 2), tail)
-		}
-		return total, suites, fmt.Errorf("guest stopped without the exit marker (crash?); console tail: %s", tail)
+	if err := r.bootFailure(res, dec, qemuName, func(name string) bool {
+		return strings.HasSuffix(name, guestconf.ReportSuffix) || name == guestconf.FrameMeta
+	}); err != nil {
+		return total, suites, err
 	}
 	if len(problems) > 0 {
 		return total, suites, errors.Join(problems...)
@@ -504,4 +477,44 @@ func stripTimestamp(l string) string {
 		l = l[:117] + "..."
 	}
 	return l
+}
+
+// bootFailure says why a boot did not complete: a host-side timeout, a
+// problem the guest init reported (no /dev/kvm, ...), a damaged frame that
+// matters (the frames named by vital), a kernel panic, QEMU exiting early or
+// a guest that stopped without the exit marker.
+func (r *Runner) bootFailure(res *qemu.Result, dec *frame.Result, qemuName string, vital func(frame string) bool) error {
+	tail := qemu.Tail(res.Console, 8)
+	if res.TimedOut {
+		return fmt.Errorf("guest hang: no exit marker within the host deadline of %s, QEMU killed; console tail: %s", r.opt.Timeout, tail)
+	}
+	if f, ok := dec.Get(guestconf.FrameProblem); ok {
+		var p guestconf.Problem
+		if err := jsonUnmarshal(f.Data, &p); err == nil {
+			msg := p.Message
+			if d, ok := dec.Get(guestconf.FrameDmesg); ok {
+				msg += "; dmesg tail: " + qemu.Tail(klogPrefix.ReplaceAll(d.Data, nil), 6)
+			}
+			if p.Kind == guestconf.ProblemNoKVM {
+				return errors.New(msg)
+			}
+			return fmt.Errorf("guest init: %s", msg)
+		}
+	}
+	for _, e := range dec.Errors {
+		if vital(e.Name) {
+			return fmt.Errorf("report %s", e.Error())
+		}
+	}
+	if !dec.ExitSeen {
+		if p, before := panicLine(res.Console); p != "" {
+			return fmt.Errorf("kernel panic: %s; console before it: %s", p, qemu.Tail(before, 6))
+		}
+		if res.ExitErr != nil {
+			return fmt.Errorf("%s exited (%v) before the guest finished: %s; console tail: %s",
+				qemuName, res.ExitErr, qemu.Tail([]byte(res.Stderr), 2), tail)
+		}
+		return fmt.Errorf("guest stopped without the exit marker (crash?); console tail: %s", tail)
+	}
+	return nil
 }

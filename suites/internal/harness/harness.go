@@ -7,16 +7,14 @@ package harness
 import (
 	"fmt"
 	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
-	"golang.org/x/sys/unix"
 
 	"github.com/kvmconform/kvmconform/arch"
 	"github.com/kvmconform/kvmconform/arch/host"
+	"github.com/kvmconform/kvmconform/internal/hostinfo"
 	"github.com/kvmconform/kvmconform/kvm"
 )
 
@@ -89,44 +87,11 @@ func CreateVM(sys *kvm.System, a arch.Arch) *kvm.VM {
 	return vm
 }
 
-// HostInfo is what every report records about the machine under test.
-type HostInfo struct {
-	Kernel  string   // uname -r
-	Machine string   // uname -m
-	Modules []string // loaded KVM modules (/sys/module/kvm*), e.g. kvm, kvm_amd
-	Device  string   // the device path used
-}
-
-// ReadHostInfo collects HostInfo.
-func ReadHostInfo() HostInfo {
-	var u unix.Utsname
-	info := HostInfo{Device: kvm.DevicePath()}
-	if unix.Uname(&u) == nil {
-		info.Kernel = unix.ByteSliceToString(u.Release[:])
-		info.Machine = unix.ByteSliceToString(u.Machine[:])
-	}
-	dirs, _ := filepath.Glob("/sys/module/kvm*")
-	for _, d := range dirs {
-		info.Modules = append(info.Modules, filepath.Base(d))
-	}
-	sort.Strings(info.Modules)
-	return info
-}
-
-// String renders HostInfo on one line.
-func (h HostInfo) String() string {
-	mods := strings.Join(h.Modules, ",")
-	if mods == "" {
-		mods = "none"
-	}
-	return fmt.Sprintf("kernel %s (%s), KVM modules: %s, device %s", h.Kernel, h.Machine, mods, h.Device)
-}
-
-// RecordHost attaches HostInfo to the suite report (call it from a
-// BeforeSuite) and prints it, so every report says which kernel and KVM
-// module it judged.
+// RecordHost attaches the host's description (hostinfo.Read) to the suite
+// report (call it from a BeforeSuite) and prints it, so every report says
+// which kernel and KVM module it judged.
 func RecordHost() {
-	info := ReadHostInfo()
+	info := hostinfo.Read()
 	AddReportEntry("host", info.String())
 	fmt.Fprintln(os.Stderr, "kvmconform:", info)
 }

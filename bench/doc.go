@@ -1,0 +1,36 @@
+// Package bench measures what a KVM_RUN costs through kvmconform's Go code,
+// next to a C reference program doing the same loops on the same guests in
+// the same run, so the harness's cost is a ratio to plain C rather than a
+// number that depends on the machine.
+//
+// Four measurements, each in three implementations:
+//
+//	io-exit              a KVM_RUN round trip ending in one exit to userspace
+//	                     (the exit-loop guest: a PIO OUT on x86, an MMIO
+//	                     store elsewhere)
+//	immediate-exit       a KVM_RUN with immediate_exit = 1: EINTR, no entry
+//	kick-immediate-exit  kick latency, spinning guest: store immediate_exit,
+//	                     then tgkill the vCPU thread (460df4c1fc7c)
+//	kick-signal-mask     kick latency, the classic pattern: the signal is
+//	                     blocked in the thread and unblocked inside KVM_RUN
+//	                     by KVM_SET_SIGNAL_MASK
+//
+//	c           bench/cref/kvmbench.c, built with gcc -O2 -static
+//	go          the same loop on the vCPU's locked thread (kvm.VCPU.Do),
+//	            one ioctl per KVM_RUN: the cost of Go itself
+//	go-harness  what a spec does: kvm.VCPU.RunFor (a bounded run handed to
+//	            the vCPU thread, with a watchdog timer) and kvm.VCPU.Kick
+//	            from another goroutine
+//
+// A kick's latency runs from the kicker's clock reading just before the kick
+// to the vCPU side's reading just after KVM_RUN returned. In the go and c
+// loops the kicker waits until the vCPU thread says it is entering KVM_RUN,
+// then for a pseudo-random 0-99 µs (the same xorshift sequence in Go and C);
+// the harness kicker starts its delay when RunFor is called. Every
+// measurement reports n, p50, p99, max, min and mean; kicks not answered in
+// 100 ms are counted as lost and repeated, so nothing hangs.
+//
+// The numbers are reported, never asserted: the machine may be shared and
+// noisy. `go run ./cmd/kvmbench` prints the table (see its doc), `go test
+// -bench . ./bench` runs the Go loops as testing benchmarks.
+package bench

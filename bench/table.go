@@ -1,0 +1,110 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/kvmconform/kvmconform/internal/hostinfo"
+)
+
+// Report is one benchmark run: where it ran, with what, and the results.
+type Report struct {
+	Host      hostinfo.Info `json:"host"`
+	Arch      string        `json:"arch"`
+	GoVersion string        `json:"goVersion"`
+	// CCompiler is how the C reference was built; CError why it did not
+	// run, if it did not.
+	CCompiler string   `json:"cCompiler,omitempty"`
+	CError    string   `json:"cError,omitempty"`
+	Config    Config   `json:"config"`
+	Results   []Result `json:"results"`
+	// Note is free text (e.g. "under QEMU TCG with nested KVM").
+	Note string `json:"note,omitempty"`
+}
+
+// Find returns the result of a measurement and implementation.
+func (r Report) Find(name, impl string) (Result, bool) {
+	for _, x := range r.Results {
+		if x.Name == name && x.Impl == impl {
+			return x, true
+		}
+	}
+	return Result{}, false
+}
+
+// WriteTable prints the report: a header naming the kernel, the KVM
+// modules and the compilers, then per measurement one line per
+// implementation, the Go lines with their p50 and mean as a ratio to C.
+func (r Report) WriteTable(w io.Writer) error {
+	fmt.Fprintf(w, "kvmbench (%s): %s\n", r.Arch, r.Host)
+	if r.Note != "" {
+		fmt.Fprintf(w, "  %s\n", r.Note)
+	}
+	fmt.Fprintf(w, "  Go %s; C reference ", r.GoVersion)
+	if r.CError != "" {
+		fmt.Fprintf(w, "not run: %s\n", r.CError)
+	} else {
+		fmt.Fprintf(w, "%s\n", r.CCompiler)
+	}
+	fmt.Fprintf(w, "  %d KVM_RUNs per round trip, %d kicks per kick latency; times per KVM_RUN or kick\n\n", r.Config.N, r.Config.Kicks)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "measurement\timpl\tn\tp50\tp99\tmax\tmean\tlost\tp50/C\tmean/C\t")
+	for _, name := range Measurements() {
+		c, hasC := r.Find(name, ImplC)
+		for i, impl := range Implementations() {
+			label := ""
+			if i == 0 {
+				label = name
+			}
+			x, ok := r.Find(name, impl)
+			switch {
+			case !ok:
+				continue
+			case x.Err != "":
+				fmt.Fprintf(tw, "%s\t%s\t%s\t\t\t\t\t\t\t\t\n", label, impl, "error: "+oneLine(x.Err))
+				continue
+			}
+			p50r, meanr := "", ""
+			if impl != ImplC && hasC && c.Err == "" {
+				p50r, meanr = ratio(float64(x.P50), float64(c.P50)), ratio(x.Mean, c.Mean)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t\n", label, impl, x.N,
+				FormatNS(float64(x.P50)), FormatNS(float64(x.P99)), FormatNS(float64(x.Max)), FormatNS(x.Mean),
+				x.Lost, p50r, meanr)
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	for _, name := range Measurements() {
+		fmt.Fprintf(w, "  %-20s %s\n", name, Describe(name))
+	}
+	fmt.Fprintf(w, "  %-20s %s\n", "go", "the same loop as C on the vCPU's locked thread: raw ioctl")
+	fmt.Fprintf(w, "  %-20s %s\n", "go-harness", "what a spec does: kvm.VCPU.RunFor and kvm.VCPU.Kick")
+	return nil
+}
+
+func ratio(x, c float64) string {
+	if c <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", x/c)
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// FormatNS renders nanoseconds with three significant digits.
+func FormatNS(ns float64) string {
+	switch {
+	case ns < 1e3:
+		return fmt.Sprintf("%.0fns", ns)
+	case ns < 1e6:
+		return fmt.Sprintf("%.3gµs", ns/1e3)
+	case ns < 1e9:
+		return fmt.Sprintf("%.3gms", ns/1e6)
+	}
+	return fmt.Sprintf("%.3gs", ns/1e9)
+}

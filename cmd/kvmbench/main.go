@@ -1,0 +1,184 @@
+//go:build linux
+
+// Command kvmbench prints kvmconform's benchmark table: KVM_RUN round trips
+// and kick latencies measured by Go (raw, and through the suites' harness)
+// and by a C reference program in the same run, with the Go/C ratios, the
+// kernel and the KVM modules (see package bench).
+//
+//	go run ./cmd/kvmbench                # builds the C reference with gcc
+//	go run ./cmd/kvmbench -c ./kvmbench-c -json out/bench.json
+//
+// Without a usable /dev/kvm it says why in one line and exits 1. Under QEMU
+// with nested KVM: go run ./ci bench --arch amd64 (see ci/).
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"github.com/kvmconform/kvmconform/arch/host"
+	"github.com/kvmconform/kvmconform/bench"
+	"github.com/kvmconform/kvmconform/internal/hostinfo"
+	"github.com/kvmconform/kvmconform/kvm"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+type options struct {
+	cfg      bench.Config
+	cBin, cc string
+	jsonOut  string
+	note     string
+	cDesc    string
+	skipC    bool
+}
+
+func parse(args []string, stderr io.Writer) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("kvmbench", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.IntVar(&o.cfg.N, "n", 10000, "KVM_RUNs per round-trip measurement")
+	fs.IntVar(&o.cfg.Kicks, "kicks", 2000, "kicks per kick-latency measurement")
+	fs.IntVar(&o.cfg.Warmup, "warmup", 100, "round trips discarded first (kicks: a tenth of it)")
+	fs.Uint64Var(&o.cfg.Seed, "seed", 460, "first state of the kick-delay sequence (not 0)")
+	fs.StringVar(&o.cBin, "c", "", "a built C reference binary (default: build bench/cref/kvmbench.c with -cc)")
+	fs.StringVar(&o.cc, "cc", "gcc", "C compiler for the C reference")
+	fs.BoolVar(&o.skipC, "no-c", false, "do not run the C reference")
+	fs.StringVar(&o.jsonOut, "json", "", "also write the report as JSON to this file")
+	fs.StringVar(&o.note, "note", "", "a line of context printed under the header")
+	fs.StringVar(&o.cDesc, "c-desc", "", "with -c: how that binary was built (for the header)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stderr)
+			fmt.Fprintln(stderr, "usage: kvmbench [flags]")
+			fs.PrintDefaults()
+		}
+		return nil, err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	case o.cfg.N < 1:
+		return nil, fmt.Errorf("-n %d: must be at least 1", o.cfg.N)
+	case o.cfg.Kicks < 1:
+		return nil, fmt.Errorf("-kicks %d: must be at least 1", o.cfg.Kicks)
+	case o.cfg.Warmup < 0:
+		return nil, fmt.Errorf("-warmup %d: must not be negative", o.cfg.Warmup)
+	case o.cfg.Seed == 0:
+		return nil, errors.New("-seed 0: the xorshift sequence needs a non-zero seed")
+	}
+	if o.cBin != "" {
+		if st, err := os.Stat(o.cBin); err != nil || st.IsDir() {
+			return nil, fmt.Errorf("-c %s: not a file", o.cBin)
+		}
+	}
+	return o, nil
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	o, err := parse(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(stderr, "kvmbench: bad flag value: %v\n", err)
+		return 2
+	}
+	a := host.Arch()
+	if a == nil {
+		fmt.Fprintf(stderr, "kvmbench: %s: kvmconform has no architecture support here\n", runtime.GOARCH)
+		return 1
+	}
+	sys, reason := kvm.Probe(kvm.DevicePath())
+	if sys == nil {
+		fmt.Fprintf(stderr, "kvmbench: KVM unavailable: %s\n", reason)
+		return 1
+	}
+	defer sys.Close()
+
+	rep := bench.Report{Host: hostinfo.Read(), Arch: a.Name(), GoVersion: runtime.Version(),
+		Config: o.cfg.WithDefaults(), Note: o.note}
+	tmp, err := os.MkdirTemp("", "kvmbench-*")
+	if err != nil {
+		fmt.Fprintf(stderr, "kvmbench: %v\n", err)
+		return 1
+	}
+	defer os.RemoveAll(tmp)
+
+	ctx := context.Background()
+	if o.skipC {
+		rep.CError = "-no-c"
+	} else {
+		bin, cc := o.cBin, o.cDesc
+		if cc == "" {
+			cc = "prebuilt " + o.cBin
+		}
+		if bin == "" {
+			bin, cc, err = bench.BuildC(ctx, o.cc, tmp)
+		}
+		if err == nil {
+			rep.CCompiler = cc
+			var res []bench.Result
+			res, err = bench.RunC(ctx, bin, tmp, a.Name(), sys.Path(), o.cfg)
+			rep.Results = append(rep.Results, res...)
+		}
+		if err != nil {
+			rep.CError = err.Error()
+			fmt.Fprintf(stderr, "kvmbench: C reference: %v\n", err)
+		}
+	}
+	for _, name := range bench.Measurements() {
+		for _, impl := range []string{bench.ImplGo, bench.ImplHarness} {
+			r := bench.RunOne(sys, a, o.cfg, name, impl)
+			fmt.Fprintf(stderr, "kvmbench: %s\n", r)
+			rep.Results = append(rep.Results, r)
+		}
+	}
+	if o.jsonOut != "" {
+		data, _ := json.MarshalIndent(rep, "", "  ")
+		if err := writeAtomic(o.jsonOut, append(data, '\n')); err != nil {
+			fmt.Fprintf(stderr, "kvmbench: %v\n", err)
+			return 1
+		}
+	}
+	if err := rep.WriteTable(stdout); err != nil {
+		fmt.Fprintf(stderr, "kvmbench: %v\n", err)
+		return 1
+	}
+	for _, r := range rep.Results {
+		if r.Err != "" {
+			return 1
+		}
+	}
+	if rep.CError != "" && !o.skipC {
+		return 1
+	}
+	return 0
+}
+
+// writeAtomic writes via a temporary file, so a failed run leaves nothing
+// half-written.
+func writeAtomic(path string, data []byte) error {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
