@@ -15,7 +15,7 @@
 //	                     blocked in the thread and unblocked inside KVM_RUN
 //	                     by KVM_SET_SIGNAL_MASK
 //
-//	c           bench/cref/kvmbench.c, built with gcc -O2 -static
+//	c           bench/cref/csrc/kvmbench.c (package cref), gcc -O2 -static
 //	go          the same loop on the vCPU's locked thread (kvm.VCPU.Do),
 //	            one ioctl per KVM_RUN: the cost of Go itself
 //	go-harness  what a spec does: kvm.VCPU.RunFor (a bounded run handed to

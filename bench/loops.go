@@ -3,6 +3,7 @@ package bench
 import (
 	"errors"
 	"fmt"
+	"github.com/kvmconform/kvmconform/bench/report"
 	"runtime"
 	"sync/atomic"
 	"time"
@@ -14,33 +15,6 @@ import (
 	"github.com/kvmconform/kvmconform/internal/uapi"
 	"github.com/kvmconform/kvmconform/kvm"
 )
-
-// Config sizes the measurements. Zero fields take the defaults.
-type Config struct {
-	N      int    // KVM_RUNs per round-trip measurement (default 10000)
-	Kicks  int    // kicks per kick measurement (default 2000)
-	Warmup int    // round trips run first and discarded (default 100; kicks: Warmup/10)
-	Seed   uint64 // first state of the kick delays (default 460)
-}
-
-// WithDefaults fills in the zero fields.
-func (c Config) WithDefaults() Config {
-	if c.N <= 0 {
-		c.N = 10000
-	}
-	if c.Kicks <= 0 {
-		c.Kicks = 2000
-	}
-	if c.Warmup < 0 {
-		c.Warmup = 0
-	} else if c.Warmup == 0 {
-		c.Warmup = 100
-	}
-	if c.Seed == 0 {
-		c.Seed = 460
-	}
-	return c
-}
 
 // KickTimeout is how long a kick may go unanswered before it is counted as
 // lost and sent again (the C reference uses the same).
@@ -137,12 +111,12 @@ func exitLoopReason(archName string) uint32 {
 }
 
 // RunGo runs the go and go-harness implementations of every measurement.
-// A measurement that cannot run says why in its Result.Err.
-func RunGo(sys *kvm.System, a arch.Arch, cfg Config) []Result {
+// A measurement that cannot run says why in its report.Result.Err.
+func RunGo(sys *kvm.System, a arch.Arch, cfg report.Config) []report.Result {
 	cfg = cfg.WithDefaults()
-	var out []Result
-	for _, name := range Measurements() {
-		for _, impl := range []string{ImplGo, ImplHarness} {
+	var out []report.Result
+	for _, name := range report.Measurements() {
+		for _, impl := range []string{report.ImplGo, report.ImplHarness} {
 			out = append(out, RunOne(sys, a, cfg, name, impl))
 		}
 	}
@@ -150,11 +124,11 @@ func RunGo(sys *kvm.System, a arch.Arch, cfg Config) []Result {
 }
 
 // RunOne runs one measurement in one Go implementation on a fresh VM.
-func RunOne(sys *kvm.System, a arch.Arch, cfg Config, name, impl string) Result {
+func RunOne(sys *kvm.System, a arch.Arch, cfg report.Config, name, impl string) report.Result {
 	cfg = cfg.WithDefaults()
-	fail := func(err error) Result { return Result{Name: name, Impl: impl, Err: err.Error()} }
+	fail := func(err error) report.Result { return report.Result{Name: name, Impl: impl, Err: err.Error()} }
 	scenario := "spin"
-	if name == IOExit || name == ImmediateExit {
+	if name == report.IOExit || name == report.ImmediateExit {
 		scenario = "exit-loop"
 	}
 	m, err := NewMachine(sys, a, scenario)
@@ -163,16 +137,16 @@ func RunOne(sys *kvm.System, a arch.Arch, cfg Config, name, impl string) Result 
 	}
 	defer m.Close()
 	v := m.VCPU
-	harness := impl == ImplHarness
+	harness := impl == report.ImplHarness
 	var samples []int64
 	lost := 0
 	switch name {
-	case IOExit:
+	case report.IOExit:
 		samples, err = roundTrips(v, harness, false, exitLoopReason(a.Name()), cfg.N, cfg.Warmup)
-	case ImmediateExit:
+	case report.ImmediateExit:
 		samples, err = roundTrips(v, harness, true, 0, cfg.N, cfg.Warmup)
-	case KickImmediateExit, KickSignalMask:
-		p := kickPattern{mask: name == KickSignalMask}
+	case report.KickImmediateExit, report.KickSignalMask:
+		p := kickPattern{mask: name == report.KickSignalMask}
 		if harness {
 			samples, lost, err = p.harnessLoop(v, cfg)
 		} else {
@@ -184,7 +158,7 @@ func RunOne(sys *kvm.System, a arch.Arch, cfg Config, name, impl string) Result 
 	if err != nil {
 		return fail(err)
 	}
-	return Summarize(name, impl, samples, lost)
+	return report.Summarize(name, impl, samples, lost)
 }
 
 // rawRun is one KVM_RUN on the calling thread (which must be the vCPU's).
@@ -325,7 +299,7 @@ func (p kickPattern) clear(v *kvm.VCPU) bool {
 // each KVM_RUN, a kicker on its own locked thread waits a delay from the
 // shared sequence, reads the clock and kicks; the vCPU thread reads the
 // clock when KVM_RUN returns.
-func (p kickPattern) rawLoop(v *kvm.VCPU, cfg Config) ([]int64, int, error) {
+func (p kickPattern) rawLoop(v *kvm.VCPU, cfg report.Config) ([]int64, int, error) {
 	undo, err := p.setup(v)
 	if err != nil {
 		return nil, 0, err
@@ -345,7 +319,7 @@ func (p kickPattern) rawLoop(v *kvm.VCPU, cfg Config) ([]int64, int, error) {
 		defer close(kickerDone)
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
-		delays := NewDelays(cfg.Seed)
+		delays := report.NewDelays(cfg.Seed)
 		for i := int64(0); i < int64(total); i++ {
 			for ready.Load() < i {
 				if abort.Load() {
@@ -400,7 +374,7 @@ func (p kickPattern) rawLoop(v *kvm.VCPU, cfg Config) ([]int64, int, error) {
 
 // harnessLoop is what a spec does: RunFor on the calling goroutine, the
 // kick from another goroutine after the delay.
-func (p kickPattern) harnessLoop(v *kvm.VCPU, cfg Config) ([]int64, int, error) {
+func (p kickPattern) harnessLoop(v *kvm.VCPU, cfg report.Config) ([]int64, int, error) {
 	undo, err := p.setup(v)
 	if err != nil {
 		return nil, 0, err
@@ -408,7 +382,7 @@ func (p kickPattern) harnessLoop(v *kvm.VCPU, cfg Config) ([]int64, int, error) 
 	defer undo()
 	warmup := cfg.Warmup / 10
 	samples := make([]int64, cfg.Kicks)
-	delays := NewDelays(cfg.Seed)
+	delays := report.NewDelays(cfg.Seed)
 	lost := 0
 	for i := 0; i < warmup+cfg.Kicks; i++ {
 		d := delays.Next()

@@ -14,7 +14,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/kvmconform/kvmconform/bench"
+	"github.com/kvmconform/kvmconform/bench/cref"
+	"github.com/kvmconform/kvmconform/bench/report"
 	"github.com/kvmconform/kvmconform/ci/internal/results"
 	"github.com/kvmconform/kvmconform/ci/internal/runner"
 	"github.com/kvmconform/kvmconform/ci/internal/target"
@@ -23,7 +24,7 @@ import (
 const benchUsage = `usage: go run ./ci bench --arch ARCH [flags]
 
 Boots ARCH's kernel under QEMU with nested KVM, runs the benchmarks there
-(cmd/kvmbench with the C reference, bench/cref/kvmbench.c, cross-built
+(cmd/kvmbench with the C reference, bench/cref/csrc/kvmbench.c, cross-built
 statically where a cross compiler exists) and prints the table with the
 Go/C ratios. Writes <out>/<arch>-<kernel>/bench.json and bench.txt.
 
@@ -39,7 +40,7 @@ var cCompilers = map[string]string{"amd64": "x86_64-linux-gnu-gcc", "arm64": "aa
 
 type benchConfig struct {
 	arch, kernel, modules string
-	cfg                   bench.Config
+	cfg                   report.Config
 	verbose               bool
 	opt                   runner.Options
 }
@@ -135,10 +136,10 @@ func runBench(ctx context.Context, r *runner.Runner, c *benchConfig, stdout, std
 			"-warmup", fmt.Sprint(c.cfg.Warmup), "-seed", fmt.Sprint(c.cfg.Seed)}}
 	cNote := ""
 	if cc, ok := cCompilers[a.GOARCH]; !ok {
-		cNote = "bench/cref/kvmbench.c supports x86_64 and arm64 only"
+		cNote = "bench/cref/csrc/kvmbench.c supports x86_64 and arm64 only"
 	} else if dir, err := os.MkdirTemp(r.TempDir(), "cref-"); err != nil {
 		return err
-	} else if cb, version, err := bench.BuildC(ctx, cc, dir); err != nil {
+	} else if cb, version, err := cref.Build(ctx, cc, dir); err != nil {
 		cNote = err.Error()
 	} else {
 		prog.Binaries["kvmbench-c"] = cb
@@ -153,7 +154,7 @@ func runBench(ctx context.Context, r *runner.Runner, c *benchConfig, stdout, std
 	if err != nil {
 		return err
 	}
-	var rep bench.Report
+	var rep report.Report
 	if err := json.Unmarshal(res.Data, &rep); err != nil {
 		return fmt.Errorf("the guest's benchmark report: %w", err)
 	}

@@ -103,6 +103,9 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	if c.verbose {
 		c.opt.Console = stderr
 	}
+	if c.opt.Repeat < 1 {
+		return nil, fmt.Errorf("%w: --repeat %d: must be at least 1", errUsage, c.opt.Repeat)
+	}
 	if c.opt.Timeout < 10*time.Second {
 		return nil, fmt.Errorf("%w: --timeout %s: must be at least 10s", errUsage, c.opt.Timeout)
 	}
@@ -178,6 +181,7 @@ func newFlags(c *config, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.opt.SuitePattern, "suites", "./suites/...", "package pattern of the suites (packages with tests are built)")
 	fs.BoolVar(&c.opt.Refresh, "refresh", false, "update the apt package lists even if they are recent")
 	fs.StringVar(&c.ginkgoArgs, "ginkgo-args", "", "extra arguments for every suite binary, split like a shell would (e.g. '-ginkgo.label-filter=smoke')")
+	fs.IntVar(&c.opt.Repeat, "repeat", 1, "run each suite this many times in a row in the guest, stopping at the first failing run (raise --timeout to match)")
 	fs.BoolVar(&c.verbose, "v", false, "copy the guest console to stderr as it arrives")
 	fs.StringVar(&c.knownFile, "known", "", "investigated failures counted apart from new ones (default <src>/ci/known-failures.json)")
 	return fs

@@ -109,7 +109,7 @@ func run() int {
 	status := statusOK
 	reports := map[string][]byte{}
 	for _, name := range cfg.Suites {
-		r := runSuite(name, cfg.GinkgoArgs, deadline)
+		r := repeatSuite(name, cfg.GinkgoArgs, deadline, max(cfg.Repeat, 1))
 		if data, err := os.ReadFile(reportPath(name)); err == nil {
 			reports[name] = data
 			r.Report = true
@@ -285,6 +285,32 @@ func runProgram(p *guestconf.Program, deadline time.Time, meta *guestconf.Meta) 
 	sendJSON(guestconf.FrameMeta, meta)
 	sendDmesg()
 	return status
+}
+
+// repeatSuite runs a suite n times in a row, stopping at the first failing
+// run (or when the time budget is used up); the report left behind is the
+// last run's.
+func repeatSuite(name string, extra []string, deadline time.Time, n int) guestconf.SuiteRun {
+	var r guestconf.SuiteRun
+	passed, total := 0, 0.0
+	for i := 1; i <= n; i++ {
+		if i > 1 && !deadline.IsZero() && time.Now().After(deadline) {
+			break
+		}
+		_ = os.Remove(reportPath(name))
+		r = runSuite(name, extra, deadline)
+		total += r.Seconds
+		r.Runs = i
+		if r.ExitCode != 0 || r.Error != "" {
+			break
+		}
+		passed++
+		if n > 1 {
+			logf("suite %s: run %d of %d passed", name, i, n)
+		}
+	}
+	r.Passed, r.Seconds = passed, total
+	return r
 }
 
 func runSuite(name string, extra []string, deadline time.Time) guestconf.SuiteRun {

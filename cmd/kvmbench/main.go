@@ -25,6 +25,8 @@ import (
 
 	"github.com/kvmconform/kvmconform/arch/host"
 	"github.com/kvmconform/kvmconform/bench"
+	"github.com/kvmconform/kvmconform/bench/cref"
+	"github.com/kvmconform/kvmconform/bench/report"
 	"github.com/kvmconform/kvmconform/internal/hostinfo"
 	"github.com/kvmconform/kvmconform/kvm"
 )
@@ -32,7 +34,7 @@ import (
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 type options struct {
-	cfg      bench.Config
+	cfg      report.Config
 	cBin, cc string
 	jsonOut  string
 	note     string
@@ -48,7 +50,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.cfg.Kicks, "kicks", 2000, "kicks per kick-latency measurement")
 	fs.IntVar(&o.cfg.Warmup, "warmup", 100, "round trips discarded first (kicks: a tenth of it)")
 	fs.Uint64Var(&o.cfg.Seed, "seed", 460, "first state of the kick-delay sequence (not 0)")
-	fs.StringVar(&o.cBin, "c", "", "a built C reference binary (default: build bench/cref/kvmbench.c with -cc)")
+	fs.StringVar(&o.cBin, "c", "", "a built C reference binary (default: build bench/cref/csrc/kvmbench.c with -cc)")
 	fs.StringVar(&o.cc, "cc", "gcc", "C compiler for the C reference")
 	fs.BoolVar(&o.skipC, "no-c", false, "do not run the C reference")
 	fs.StringVar(&o.jsonOut, "json", "", "also write the report as JSON to this file")
@@ -103,7 +105,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	defer sys.Close()
 
-	rep := bench.Report{Host: hostinfo.Read(), Arch: a.Name(), GoVersion: runtime.Version(),
+	rep := report.Report{Host: hostinfo.Read(sys.Path()), Arch: a.Name(), GoVersion: runtime.Version(),
 		Config: o.cfg.WithDefaults(), Note: o.note}
 	tmp, err := os.MkdirTemp("", "kvmbench-*")
 	if err != nil {
@@ -121,11 +123,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 			cc = "prebuilt " + o.cBin
 		}
 		if bin == "" {
-			bin, cc, err = bench.BuildC(ctx, o.cc, tmp)
+			bin, cc, err = cref.Build(ctx, o.cc, tmp)
 		}
 		if err == nil {
 			rep.CCompiler = cc
-			var res []bench.Result
+			var res []report.Result
 			res, err = bench.RunC(ctx, bin, tmp, a.Name(), sys.Path(), o.cfg)
 			rep.Results = append(rep.Results, res...)
 		}
@@ -134,8 +136,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "kvmbench: C reference: %v\n", err)
 		}
 	}
-	for _, name := range bench.Measurements() {
-		for _, impl := range []string{bench.ImplGo, bench.ImplHarness} {
+	for _, name := range report.Measurements() {
+		for _, impl := range []string{report.ImplGo, report.ImplHarness} {
 			r := bench.RunOne(sys, a, o.cfg, name, impl)
 			fmt.Fprintf(stderr, "kvmbench: %s\n", r)
 			rep.Results = append(rep.Results, r)
@@ -181,4 +183,3 @@ func writeAtomic(path string, data []byte) error {
 	}
 	return nil
 }
-

@@ -9,8 +9,6 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/kvmconform/kvmconform/kvm"
 )
 
 // Info is what every report records about the machine under test.
@@ -21,10 +19,10 @@ type Info struct {
 	Device  string   `json:"device"`  // the device path used
 }
 
-// Read collects Info.
-func Read() Info {
+// Read collects Info for the KVM device at device.
+func Read(device string) Info {
 	var u unix.Utsname
-	info := Info{Device: kvm.DevicePath()}
+	info := Info{Device: device}
 	if unix.Uname(&u) == nil {
 		info.Kernel = unix.ByteSliceToString(u.Release[:])
 		info.Machine = unix.ByteSliceToString(u.Machine[:])

@@ -38,6 +38,9 @@ type Config struct {
 	BudgetSeconds int `json:"budgetSeconds,omitempty"`
 	// RequireKVM makes a missing /dev/kvm fatal (reported as a Problem).
 	RequireKVM bool `json:"requireKVM"`
+	// Repeat runs each suite this many times in a row (0 or 1: once),
+	// stopping at its first failing run; the report sent is the last run's.
+	Repeat int `json:"repeat,omitempty"`
 	// Program, when set, is run instead of the suites.
 	Program *Program `json:"program,omitempty"`
 }
@@ -81,6 +84,10 @@ type SuiteRun struct {
 	Seconds  float64 `json:"seconds"`
 	// Report is true when the JSON report was produced and sent.
 	Report bool `json:"report"`
+	// Runs is how many times the suite ran (Config.Repeat), Passed how
+	// many of those runs in a row, from the first, exited 0.
+	Runs   int `json:"runs"`
+	Passed int `json:"passed"`
 	// Error describes a failure to start or an interruption.
 	Error string `json:"error,omitempty"`
 }

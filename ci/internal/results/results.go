@@ -192,6 +192,9 @@ type Row struct {
 	Err error
 	// Findings are the failed specs a known-failure entry covers.
 	Findings []Finding
+	// Remark is shown in the note column next to the counts (e.g. how
+	// many repeated runs passed).
+	Remark string
 }
 
 // Total sums the rows; a row with Err adds one failure.
@@ -221,6 +224,9 @@ func Table(w io.Writer, rows []Row) error {
 			fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\t-\t%s\t%s\n", r.Arch, kernel, wall(r.Wall), r.Note)
 		default:
 			note := r.Note
+			if r.Remark != "" {
+				note = strings.TrimSpace(note + " " + r.Remark)
+			}
 			if r.Err != nil {
 				note = "ERROR: " + firstLine(r.Err.Error())
 			}

@@ -55,6 +55,9 @@ type Options struct {
 	// kernel.HostSources); empty means read them from /etc.
 	Sources      []kernel.Source
 	HostCodename string
+	// Repeat runs each suite this many times in a row in the guest,
+	// stopping at the first failing run (0 or 1: once).
+	Repeat int
 	// Known are the investigated failures (ci/known-failures.json): they
 	// are counted as Known, not Failed.
 	Known []results.KnownFailure
@@ -247,7 +250,7 @@ func (r *Runner) Boot(ctx context.Context, t Target) (row results.Row) {
 		return row
 	}
 
-	cfg := guestconf.Config{GinkgoArgs: r.opt.GinkgoArgs, RequireKVM: m.KVM, BudgetSeconds: budget(r.opt.Timeout)}
+	cfg := guestconf.Config{GinkgoArgs: r.opt.GinkgoArgs, RequireKVM: m.KVM, BudgetSeconds: budget(r.opt.Timeout), Repeat: r.opt.Repeat}
 	spec := initramfs.Spec{Init: b.init, Suites: map[string]string{}, Config: cfg}
 	for _, s := range b.suites {
 		spec.Config.Suites = append(spec.Config.Suites, s.Name)
@@ -291,6 +294,13 @@ func (r *Runner) Boot(ctx context.Context, t Target) (row results.Row) {
 	}
 	row.Counts = counts
 	row.Findings = meta.Findings
+	if r.opt.Repeat > 1 && meta.Guest != nil {
+		remark, err := repeatRemark(meta.Guest.Suites, r.opt.Repeat)
+		row.Remark = remark
+		if row.Err == nil {
+			row.Err = err
+		}
+	}
 	meta.Counts = counts
 	meta.Suites = suites
 	meta.WallSeconds = time.Since(start).Seconds()
@@ -517,4 +527,21 @@ func (r *Runner) bootFailure(res *qemu.Result, dec *frame.Result, qemuName strin
 		return fmt.Errorf("guest stopped without the exit marker (crash?); console tail: %s", tail)
 	}
 	return nil
+}
+
+// repeatRemark summarises repeated suite runs ("kick 50/50") and fails the
+// row unless every suite passed every run.
+func repeatRemark(runs []guestconf.SuiteRun, repeat int) (string, error) {
+	var parts []string
+	var errs []error
+	for _, s := range runs {
+		parts = append(parts, fmt.Sprintf("%s %d/%d", s.Name, s.Passed, repeat))
+		switch {
+		case s.Passed < s.Runs:
+			errs = append(errs, fmt.Errorf("suite %s failed on run %d of %d after %d in a row", s.Name, s.Runs, repeat, s.Passed))
+		case s.Runs < repeat:
+			errs = append(errs, fmt.Errorf("suite %s ran %d of %d times before the time budget ran out", s.Name, s.Runs, repeat))
+		}
+	}
+	return "runs passed in a row: " + strings.Join(parts, ", "), errors.Join(errs...)
 }

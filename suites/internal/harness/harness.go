@@ -91,7 +91,7 @@ func CreateVM(sys *kvm.System, a arch.Arch) *kvm.VM {
 // report (call it from a BeforeSuite) and prints it, so every report says
 // which kernel and KVM module it judged.
 func RecordHost() {
-	info := hostinfo.Read()
+	info := hostinfo.Read(kvm.DevicePath())
 	AddReportEntry("host", info.String())
 	fmt.Fprintln(os.Stderr, "kvmconform:", info)
 }

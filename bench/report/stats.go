@@ -1,4 +1,4 @@
-package bench
+package report
 
 import (
 	"fmt"
@@ -112,4 +112,31 @@ func (d *Delays) Next() time.Duration {
 	x ^= x >> 27
 	d.state = x
 	return time.Duration((x*0x2545F4914F6CDD1D)%100) * time.Microsecond
+}
+
+// Config sizes the measurements. Zero fields take the defaults.
+type Config struct {
+	N      int    // KVM_RUNs per round-trip measurement (default 10000)
+	Kicks  int    // kicks per kick measurement (default 2000)
+	Warmup int    // round trips run first and discarded (default 100; kicks: Warmup/10)
+	Seed   uint64 // first state of the kick delays (default 460)
+}
+
+// WithDefaults fills in the zero fields.
+func (c Config) WithDefaults() Config {
+	if c.N <= 0 {
+		c.N = 10000
+	}
+	if c.Kicks <= 0 {
+		c.Kicks = 2000
+	}
+	if c.Warmup < 0 {
+		c.Warmup = 0
+	} else if c.Warmup == 0 {
+		c.Warmup = 100
+	}
+	if c.Seed == 0 {
+		c.Seed = 460
+	}
+	return c
 }
