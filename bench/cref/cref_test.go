@@ -54,4 +54,3 @@ func TestCReferenceAgrees(t *testing.T) {
 		t.Errorf("C summary %+v, Go summary %+v", res[0], want)
 	}
 }
-

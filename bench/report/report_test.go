@@ -47,4 +47,3 @@ func TestFormatNS(t *testing.T) {
 		}
 	}
 }
-
