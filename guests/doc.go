@@ -105,6 +105,8 @@
 //	cli-hlt         x86: CLI, then HLT (`insn` = `hlt_insn`) in a loop (SIG-7)
 //	mmio-load-*     see MMIOLoads; x86 loads from ES:0 with ES = MMIOBase>>4
 //	mmio-store      4-byte store of StoreValue to MMIOBase (CMP-9)
+//	mmio-nisv       arm64: `ldp w1, w2, [x0]` from MMIOBase, x1 = x2 = POISON:
+//	                a data abort without syndrome (ISV = 0)
 //	mmio-split      x86: 4-byte load at MMIOBase+0xFFE, two 2-byte exits (CMP-5)
 //	pio-in-b/w/l    x86: IN AL/AX/EAX from port PIO_PORT (0x3F0), EAX = POISON (CMP-1..3)
 //	pio-out-b/w/l   x86: OUT AL/AX/EAX of StoreValue to PIO_PORT

@@ -18,6 +18,7 @@ func documented() map[string][]string {
 		"cli-hlt":              {"insn", "after", "hlt_insn"},
 		"mmio-load-":           append(insn, "POISON", "MMIO_BASE"),
 		"mmio-store":           append(insn, "STORE_VALUE", "MMIO_BASE"),
+		"mmio-nisv":            append(insn, "POISON", "MMIO_BASE"),
 		"mmio-split":           append(insn, "POISON", "MMIO_SPLIT"),
 		"pio-in-":              append(insn, "PIO_PORT", "POISON"),
 		"pio-out-":             append(insn, "PIO_PORT", "STORE_VALUE"),

@@ -135,3 +135,62 @@ var _ = Describe("Completion of other pending exits", Label("completion", "immed
 		}, "r3", "r4")
 	})
 })
+
+// arm64 data aborts without an instruction syndrome (ESR_EL2.ISV = 0, e.g.
+// a load pair) cannot be turned into KVM_EXIT_MMIO. io_mem_abort
+// (arch/arm64/kvm/mmio.c) fails KVM_RUN with ENOSYS [3.11], or, once
+// userspace enabled KVM_CAP_ARM_NISV_TO_USER on the VM, exits with
+// KVM_EXIT_ARM_NISV carrying the sanitised ISS (CM, WnR, FSC only:
+// kvm_vcpu_dabt_iss_nisv_sanitized) and the faulting IPA [5.5,
+// c726200dd106]. Nothing is pending afterwards (kernel-semantics §2.2): an
+// immediate run completes nothing and the PC stays at the instruction,
+// which runs again unless userspace emulates it.
+var _ = Describe("arm64 MMIO aborts without a valid syndrome", Label("completion", "immediate-exit", "arm64", "nisv"), func() {
+	It("fail KVM_RUN with ENOSYS unless userspace opted in", func() {
+		harness.RequireArch("arm64")
+		m, v := machineFor("mmio-nisv")
+		rr := m.Run(v)
+		Expect(rr.Result).To(Equal(kvm.Fail(unix.ENOSYS)), "KVM_RUN on an ldp from MMIO without KVM_CAP_ARM_NISV_TO_USER: %s; %s", rr, m.State(v))
+		Expect(pcOf(m, v)).To(Equal(m.Sym("insn")), "PC after the failed run")
+		Expect(regOf(m, v, "x1")).To(Equal(m.Sym("POISON")), "x1 after the failed run")
+	})
+
+	It("exit with KVM_EXIT_ARM_NISV with KVM_CAP_ARM_NISV_TO_USER, with nothing to complete", func() {
+		harness.RequireArch("arm64")
+		m, v := machineFor("mmio-nisv")
+		harness.RequireCap(m.Sys, m.VM, uapi.KVM_CAP_ARM_NISV_TO_USER, "KVM_CAP_ARM_NISV_TO_USER")
+		Expect(m.VM.EnableCap(uapi.KVM_CAP_ARM_NISV_TO_USER)).To(Equal(kvm.Result{}), "KVM_ENABLE_CAP(KVM_CAP_ARM_NISV_TO_USER)")
+		const (
+			issCM, issWnR, issFSC = 1 << 8, 1 << 6, 0x3f
+		)
+		nisvExit := func(what string) {
+			GinkgoHelper()
+			rr := m.Run(v)
+			Expect(rr.Result).To(Equal(kvm.Result{}), "%s: %s; %s", what, rr, m.State(v))
+			Expect(rr.ExitReason).To(Equal(uint32(uapi.KVM_EXIT_ARM_NISV)), "%s: %s", what, m.State(v))
+			x := v.Run().ArmNISV()
+			Expect(x.FaultIPA).To(Equal(m.Layout.MMIOBase), "%s: arm_nisv.fault_ipa", what)
+			Expect(x.EsrIss&^uint64(issCM|issWnR|issFSC)).To(BeZero(), "%s: arm_nisv.esr_iss %#x has bits beyond CM, WnR and FSC", what, x.EsrIss)
+			Expect(x.EsrIss&issWnR).To(BeZero(), "%s: arm_nisv.esr_iss %#x says write for a load", what, x.EsrIss)
+			Expect(pcOf(m, v)).To(Equal(m.Sym("insn")), "%s: PC at the ldp", what)
+			AddReportEntry("NISV esr_iss", fmt.Sprintf("%#x", x.EsrIss))
+		}
+		nisvExit("first run")
+
+		v.Run().SetImmediateExit(1)
+		rr := m.Run(v)
+		Expect(rr.Errno).To(Equal(unix.EINTR), "immediate run after the NISV exit: %s", rr)
+		Expect(pcOf(m, v)).To(Equal(m.Sym("insn")), "PC after the immediate run: nothing to complete")
+		Expect(regOf(m, v, "x1")).To(Equal(m.Sym("POISON")), "x1 after the immediate run")
+		v.Run().SetImmediateExit(0)
+
+		nisvExit("run again without emulating")
+
+		By("emulating the ldp in userspace: x1, x2 and the PC")
+		Expect(m.Arch.SetReg(v, "x1", 0xb4a39281)).To(Succeed())
+		Expect(m.Arch.SetReg(v, "x2", 0xf8e7d6c5)).To(Succeed())
+		Expect(m.Arch.SetPC(v, m.Sym("after"))).To(Succeed())
+		Expect(m.RunToReport(v)).To(Equal(uint32(guests.ReportDone)), "the guest's report after the emulated ldp")
+		Expect(regOf(m, v, "x1")).To(Equal(uint64(0xb4a39281)), "x1 after the guest went on")
+	})
+})

@@ -155,6 +155,54 @@ var _ = Describe("x86 completion of pending exits", Label("completion", "immedia
 		Expect(r.Rax).To(Equal(before), "RAX: the IN completion must be dropped")
 	})
 
+	// String port input goes through the emulator, not the fast path:
+	// pio_in_emulated (emulator.c) reads ahead min(RCX, bytes left in the
+	// page, 1024 / size) items in one KVM_EXIT_IO, with RIP still at the
+	// INS. complete_emulated_pio re-enters the emulator before the
+	// immediate_exit check; a forward REP INS stores every item read
+	// ahead at once and subtracts their count from RCX, and because the
+	// read-ahead buffer is then empty x86_emulate_insn skips the RIP
+	// writeback ("re-enter guest when pio read ahead buffer is empty"):
+	// RIP stays at the INS, now with RCX = 0, and the guest's own
+	// re-execution of the REP ends it. [4.11; the whole-buffer store since
+	// 3.7, "KVM: emulator: optimize rep ins handling"]
+	It("completes an emulated REP INSB before the immediate exit, exactly once [CMP-13]", Label("CMP-13", "string-io"), func() {
+		m, v := x86Machine("pio-rep-insb", harness.MachineOptions{})
+		runToExit(m, v, uapi.KVM_EXIT_IO)
+		io := v.Run().IO()
+		n := m.Sym("BUF_LEN")
+		Expect([]uint64{uint64(io.Direction), uint64(io.Size), uint64(io.Port), uint64(io.Count)}).To(
+			Equal([]uint64{uapi.KVM_EXIT_IO_IN, 1, m.Sym("PIO_PORT"), n}), "io{direction, size, port, count}: one exit for the whole REP (read-ahead)")
+		Expect(regs(v).Rip).To(Equal(m.Sym("insn")), "RIP during the pending string I/O exit")
+		data, err := v.Run().IOData()
+		Expect(err).NotTo(HaveOccurred())
+		in := []byte{0xa1, 0xb2, 0xc3, 0xd4}
+		copy(data, in)
+
+		v.Run().SetImmediateExit(1)
+		rr := m.Run(v)
+		Expect(rr.Errno).To(Equal(unix.EINTR), "%s; %s", rr, m.State(v))
+		buf, err := m.VM.ReadGuest(m.Sym("buf"), int(n))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(buf).To(Equal(in), "`buf` after completion")
+		r := regs(v)
+		Expect([]uint64{r.Rip, r.Rcx & 0xffff, r.Rdi & 0xffff}).To(Equal([]uint64{m.Sym("insn"), 0, m.Sym("buf") + n}),
+			"RIP, CX and DI after completion: every item stored, RIP left at the INS for the guest to end the REP")
+		Expect(m.Marker()).To(BeZero(), "the code after the INSB ran during the immediate exit")
+
+		copy(data, []byte{0xee, 0xee, 0xee, 0xee}) // a second completion would store these
+		rr = m.Run(v)
+		Expect(rr.Errno).To(Equal(unix.EINTR), "%s", rr)
+		buf, err = m.VM.ReadGuest(m.Sym("buf"), int(n))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(buf).To(Equal(in), "`buf` after a second immediate run: completed twice")
+		Expect(regs(v).Rip).To(Equal(m.Sym("insn")), "RIP after a second immediate run")
+
+		v.Run().SetImmediateExit(0)
+		Expect(m.RunToReport(v)).To(Equal(uint32(guests.ReportDone)), "the guest ends the REP (CX = 0) without another exit")
+		Expect(m.Marker()).To(Equal(guests.MarkerValue))
+	})
+
 	// x86 MMIO write: the emulator writes back and advances RIP before the
 	// exit (kernel-semantics §2.1), so RIP is already past the store during
 	// the exit and the immediate run has nothing to complete. [4.11]
