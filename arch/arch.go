@@ -33,6 +33,10 @@ type Arch interface {
 	SetReg(v *kvm.VCPU, name string, val uint64) error
 	// Dump renders the vCPU's registers for a failure message.
 	Dump(v *kvm.VCPU) string
+	// Completions lists the userspace exits KVM completes at the start of
+	// the next KVM_RUN, with where the PC is during each (see Facts,
+	// which the other architectures implement in full).
+	Completions() CompletionFacts
 }
 
 // InitOptions are the choices InitVCPU offers.

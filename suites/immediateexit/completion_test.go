@@ -8,6 +8,7 @@ import (
 	. "github.com/onsi/gomega"
 	"golang.org/x/sys/unix"
 
+	"github.com/kvmconform/kvmconform/arch"
 	"github.com/kvmconform/kvmconform/arch/host"
 	"github.com/kvmconform/kvmconform/guests"
 	"github.com/kvmconform/kvmconform/internal/uapi"
@@ -18,13 +19,6 @@ import (
 // mmioData is the answer to every MMIO read: every byte has its top bit
 // set, so sign extension is visible at every width.
 var mmioData = [8]byte{0x81, 0x92, 0xa3, 0xb4, 0xc5, 0xd6, 0xe7, 0xf8}
-
-// pcAtLoadExit says where the PC is while an MMIO read exit is pending,
-// per architecture, where the kernel source is unambiguous: x86 keeps RIP
-// at the instruction until complete_emulated_mmio re-enters the emulator;
-// arm64 defers kvm_incr_pc to kvm_handle_mmio_return; riscv advances sepc
-// in kvm_riscv_vcpu_mmio_return. Others are recorded, not asserted.
-var pcAtLoadExit = map[string]string{"x86": "insn", "arm64": "insn", "riscv64": "insn"}
 
 // mmioLoadEntries builds one table entry per mmio-load scenario of the host
 // architecture (an architecture without MMIO loads gets a single entry that
@@ -90,13 +84,7 @@ var _ = Describe("Completion of a pending MMIO read before an immediate exit", L
 			Expect(mm.IsWrite).To(BeFalse(), "%s", m.State(v))
 			Expect(mm.PhysAddr).To(Equal(m.Layout.MMIOBase), "mmio.phys_addr")
 			Expect(mm.Len).To(Equal(uint32(load.Width)), "mmio.len")
-			pc, err := a.PC(v)
-			Expect(err).NotTo(HaveOccurred())
-			if sym, ok := pcAtLoadExit[a.Name()]; ok {
-				Expect(pc).To(Equal(m.Sym(sym)), "PC during the pending MMIO read")
-			} else {
-				AddReportEntry("PC during the MMIO exit", fmt.Sprintf("%#x (insn %#x, after %#x)", pc, m.Sym("insn"), m.Sym("after")))
-			}
+			checkPCDuringExit(m, v, uapi.KVM_EXIT_MMIO, arch.AccessRead)
 			before, err := a.Reg(v, load.Reg)
 			Expect(err).NotTo(HaveOccurred())
 
@@ -108,7 +96,7 @@ var _ = Describe("Completion of a pending MMIO read before an immediate exit", L
 			got, err := a.Reg(v, load.Reg)
 			Expect(err).NotTo(HaveOccurred())
 			Expect(got).To(Equal(want), "%s after completion (data % x, %s before: %#x)", load.Reg, mmioData[:load.Width], load.Reg, before)
-			pc, err = a.PC(v)
+			pc, err := a.PC(v)
 			Expect(err).NotTo(HaveOccurred())
 			Expect(pc).To(Equal(m.Sym("after")), "PC after completion: past the load, at `after`")
 			Expect(m.Marker()).To(BeZero(), "the marker store after the load ran during the immediate exit")

@@ -1,0 +1,42 @@
+//go:build linux && amd64
+
+package x86
+
+import (
+	"testing"
+
+	"github.com/kvmconform/kvmconform/arch"
+	"github.com/kvmconform/kvmconform/internal/uapi"
+)
+
+func TestCompletions(t *testing.T) {
+	f := Arch{}.Completions()
+	for _, tc := range []struct {
+		exit    uint32
+		access  arch.Access
+		pcMoved bool // PC past the instruction during the exit
+	}{
+		{uapi.KVM_EXIT_IO, arch.AccessRead, false},
+		{uapi.KVM_EXIT_IO, arch.AccessWrite, false},
+		{uapi.KVM_EXIT_MMIO, arch.AccessRead, false},
+		{uapi.KVM_EXIT_MMIO, arch.AccessWrite, true},
+		{uapi.KVM_EXIT_X86_RDMSR, arch.AccessRead, false},
+		{uapi.KVM_EXIT_X86_WRMSR, arch.AccessWrite, false},
+		{uapi.KVM_EXIT_HYPERCALL, arch.AccessNone, false},
+	} {
+		c, ok := f.Lookup(tc.exit, tc.access)
+		if !ok {
+			t.Errorf("exit %d %v: no completion", tc.exit, tc.access)
+			continue
+		}
+		if c.PCPastAtExit != tc.pcMoved || !c.OnceOnly || c.PCAdvance != 0 {
+			t.Errorf("%s: %+v, want PCPastAtExit %v, once only, PCAdvance 0 (x86 lengths vary)", c.Name(), c, tc.pcMoved)
+		}
+		if c.Source.File == "" || c.Source.Function == "" || c.Source.Since == "" {
+			t.Errorf("%s: incomplete source %+v", c.Name(), c.Source)
+		}
+	}
+	if len(f.Exits) != 7 {
+		t.Errorf("%d completions, want 7", len(f.Exits))
+	}
+}
