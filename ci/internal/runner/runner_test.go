@@ -373,3 +373,19 @@ func TestBootGuestInit(t *testing.T) {
 		t.Fatalf("metadata: api=%d modules=%v release=%q qemu=%q", m.KVMAPIVersion, m.KVMModules, m.KernelRelease, m.QEMU)
 	}
 }
+
+func TestRepeatRemark(t *testing.T) {
+	ok := []guestconf.SuiteRun{{Name: "kick", Runs: 50, Passed: 50}}
+	remark, err := repeatRemark(ok, 50)
+	if err != nil || remark != "runs passed in a row: kick 50/50" {
+		t.Errorf("all passed: %q, %v", remark, err)
+	}
+	failed := []guestconf.SuiteRun{{Name: "abi", Runs: 3, Passed: 3}, {Name: "kick", Runs: 2, Passed: 1}}
+	if _, err := repeatRemark(failed, 3); err == nil || !strings.Contains(err.Error(), "kick failed on run 2 of 3 after 1 in a row") {
+		t.Errorf("a failing run: %v", err)
+	}
+	short := []guestconf.SuiteRun{{Name: "kick", Runs: 20, Passed: 20}}
+	if _, err := repeatRemark(short, 50); err == nil || !strings.Contains(err.Error(), "ran 20 of 50 times") {
+		t.Errorf("budget ran out: %v", err)
+	}
+}
