@@ -115,6 +115,11 @@
 //	vmcall-map-gpa  x86: VMCALL (Intel) KVM_HC_MAP_GPA_RANGE: EAX 12,
 //	                EBX MAP_GPA 0x10000, ECX 1, EDX 0, at CPL 0 (CMP-7)
 //	vmmcall-map-gpa the same with VMMCALL (AMD)
+//	vmcall-kick-cpu x86: VMCALL KVM_HC_KICK_CPU (EAX 5, EBX 0, ECX the RAM
+//	                word kick_apic_id, default 1) in real mode, then reports
+//	                EAX; an AP at `ap_halt` runs CLI and HLT (`ap_hlt`) in a
+//	                loop (MP-X13)
+//	vmmcall-kick-cpu the same with VMMCALL (AMD)
 //	ap-trampoline   x86: the AP trampoline alone; _start = `trampoline`
 //	bsp-init-sipi-xapic   x86: INIT, then SIPI (vector SIPIVector) to APIC
 //	                ID `apic_dest` (default 1) through the xAPIC ICR, then

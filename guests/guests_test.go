@@ -26,6 +26,8 @@ func documented() map[string][]string {
 		"rdmsr-unknown":        append(insn, "UNKNOWN_MSR", "POISON"),
 		"vmcall-map-gpa":       append(insn, "_start32", "KVM_HC_MAP_GPA_RANGE", "MAP_GPA", "MAP_NPAGES", "MAP_ATTRS"),
 		"vmmcall-map-gpa":      append(insn, "_start32", "KVM_HC_MAP_GPA_RANGE", "MAP_GPA", "MAP_NPAGES", "MAP_ATTRS"),
+		"vmcall-kick-cpu":      append(insn, "KVM_HC_KICK_CPU", "kick_apic_id", "ap_halt", "ap_hlt"),
+		"vmmcall-kick-cpu":     append(insn, "KVM_HC_KICK_CPU", "kick_apic_id", "ap_halt", "ap_hlt"),
 		"ap-trampoline":        {"trampoline", "trampoline_report", "trampoline_hlt", "TRAMPOLINE", "SIPI_VECTOR"},
 		"bsp-init-sipi-xapic":  {"_start32", "send_init", "send_sipi", "apic_dest", "trampoline", "SIPI_VECTOR", "REPORT_SENT"},
 		"bsp-init-sipi-x2apic": {"_start32", "enable_x2apic", "send_init", "send_sipi", "apic_dest", "trampoline", "SIPI_VECTOR", "REPORT_SENT"},

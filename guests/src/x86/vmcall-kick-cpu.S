@@ -1,0 +1,4 @@
+/* vmcall-kick-cpu: KVM_HC_KICK_CPU with `vmcall` (Intel; kick-cpu.inc). */
+	.include "common.inc"
+	.include "kick-cpu.inc"
+	KICK_CPU_CALL vmcall
