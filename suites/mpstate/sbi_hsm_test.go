@@ -60,4 +60,3 @@ var _ = Describe("riscv64 hart bring-up through SBI HSM", Label("mp-state", "ris
 		Expect(m.Arch.Reg(v0, "a1")).To(Equal(uint64(hsmStopped)), "HART_GET_STATUS(1) after HART_STOP: a1")
 	})
 })
-
