@@ -45,6 +45,17 @@ func mpStateOf(v *kvm.VCPU) uint32 {
 	return st
 }
 
+// expectStopsItself runs a vCPU whose next guest call powers it off (PSCI
+// CPU_OFF, SBI HART_STOP): KVM_RUN then sleeps until a signal (the
+// watchdog's kick ends it with EINTR) and GET_MP_STATE says STOPPED.
+func expectStopsItself(m *harness.Machine, v *kvm.VCPU, call string) {
+	GinkgoHelper()
+	rr := v.RunFor(300 * time.Millisecond)
+	Expect(rr.DeadlinePassed).To(BeTrue(), "KVM_RUN of a vCPU that called %s must sleep until a signal: %s; %s", call, rr, m.State(v))
+	Expect(rr.Errno).To(Equal(unix.EINTR), "%s", rr)
+	Expect(mpStateOf(v)).To(Equal(uint32(uapi.KVM_MP_STATE_STOPPED)), "vCPU %d after %s", v.ID(), call)
+}
+
 // psciStep runs the caller to its next report and checks the PSCI result.
 func psciStep(m *harness.Machine, v *kvm.VCPU, call string, want uint32) {
 	GinkgoHelper()
@@ -77,10 +88,7 @@ var _ = Describe("arm64 CPU bring-up through PSCI", Label("mp-state", "arm64", "
 		Expect(pc).To(BeNumerically("<", m.Sym("cpu_off")), "the started vCPU runs from `secondary`")
 
 		By("CPU_OFF on vCPU 1: it stops and its KVM_RUN sleeps")
-		rr := v1.RunFor(300 * time.Millisecond)
-		Expect(rr.DeadlinePassed).To(BeTrue(), "KVM_RUN of a vCPU that called CPU_OFF must sleep until a signal: %s; %s", rr, m.State(v1))
-		Expect(rr.Errno).To(Equal(unix.EINTR), "%s", rr)
-		Expect(mpStateOf(v1)).To(Equal(uint32(uapi.KVM_MP_STATE_STOPPED)), "vCPU 1 after CPU_OFF")
+		expectStopsItself(m, v1, "CPU_OFF")
 		psciStep(m, v0, "AFFINITY_INFO(vCPU 1) after CPU_OFF", psciAffinityOff)
 	})
 

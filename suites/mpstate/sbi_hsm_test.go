@@ -1,11 +1,8 @@
 package mpstate_test
 
 import (
-	"time"
-
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	"golang.org/x/sys/unix"
 
 	"github.com/kvmconform/kvmconform/arch"
 	"github.com/kvmconform/kvmconform/internal/uapi"
@@ -52,10 +49,7 @@ var _ = Describe("riscv64 hart bring-up through SBI HSM", Label("mp-state", "ris
 		Expect(pc).To(BeNumerically("<", m.Sym("hart_stop")), "the started hart runs from `secondary`")
 
 		By("HART_STOP on vCPU 1: it stops and its KVM_RUN sleeps")
-		rr := v1.RunFor(300 * time.Millisecond)
-		Expect(rr.DeadlinePassed).To(BeTrue(), "KVM_RUN of a hart that called HART_STOP must sleep until a signal: %s; %s", rr, m.State(v1))
-		Expect(rr.Errno).To(Equal(unix.EINTR), "%s", rr)
-		Expect(mpStateOf(v1)).To(Equal(uint32(uapi.KVM_MP_STATE_STOPPED)), "vCPU 1 after HART_STOP")
+		expectStopsItself(m, v1, "HART_STOP")
 		Expect(m.RunToReport(v0)).To(Equal(uint32(sbiSuccess)), "HART_GET_STATUS(1) after HART_STOP: the SBI error")
 		Expect(m.Arch.Reg(v0, "a1")).To(Equal(uint64(hsmStopped)), "HART_GET_STATUS(1) after HART_STOP: a1")
 	})
