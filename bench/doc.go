@@ -24,13 +24,16 @@
 //
 // A kick's latency runs from the kicker's clock reading just before the kick
 // to the vCPU side's reading just after KVM_RUN returned. In the go and c
-// loops the kicker waits until the vCPU thread says it is entering KVM_RUN,
-// then for a pseudo-random 0-99 µs (the same xorshift sequence in Go and C);
-// the harness kicker starts its delay when RunFor is called. Every
+// loops the kicker sleeps in 20 µs steps until the vCPU thread says it is
+// entering KVM_RUN (so that it does not hold a CPU the vCPU needs), then
+// busy-waits a pseudo-random 0-99 µs (the same xorshift sequence in Go and
+// C); the harness kicker starts its delay when RunFor is called. Every
 // measurement reports n, p50, p99, max, min and mean; kicks not answered in
 // 100 ms are counted as lost and repeated, so nothing hangs.
 //
 // The numbers are reported, never asserted: the machine may be shared and
-// noisy. `go run ./cmd/kvmbench` prints the table (see its doc), `go test
-// -bench . ./bench` runs the Go loops as testing benchmarks.
+// noisy. scripts/bench (go run ./cmd/kvmbench natively, go run ./ci bench
+// under QEMU) prints the table; `go test -bench . ./bench` runs the Go loops
+// as testing benchmarks. Results and the table are in package report, the
+// C program in package cref.
 package bench
