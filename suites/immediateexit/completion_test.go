@@ -77,9 +77,7 @@ var _ = Describe("Completion of a pending MMIO read before an immediate exit", L
 			m, v := harness.NewMachineVCPU(sys, a, load.Scenario, harness.MachineOptions{})
 
 			By("running to the MMIO read exit")
-			rr := m.Run(v)
-			Expect(rr.Result).To(Equal(kvm.Result{}), "%s; %s", rr, m.State(v))
-			Expect(rr.ExitReason).To(Equal(uint32(uapi.KVM_EXIT_MMIO)), "%s", m.State(v))
+			m.RunToExit(v, uapi.KVM_EXIT_MMIO)
 			mm := v.Run().MMIO()
 			Expect(mm.IsWrite).To(BeFalse(), "%s", m.State(v))
 			Expect(mm.PhysAddr).To(Equal(m.Layout.MMIOBase), "mmio.phys_addr")
@@ -90,7 +88,7 @@ var _ = Describe("Completion of a pending MMIO read before an immediate exit", L
 
 			By("answering the read and running with immediate_exit = 1")
 			v.Run().SetMMIOData(mmioData[:])
-			rr = immediateRunAfterExit(m, v)
+			rr := immediateRunAfterExit(m, v)
 			Expect(rr.Errno).To(Equal(unix.EINTR), "KVM_RUN with immediate_exit after the MMIO read: %s; %s", rr, m.State(v))
 			want := load.Expect(dataValue(m, load.Width), before)
 			got, err := a.Reg(v, load.Reg)

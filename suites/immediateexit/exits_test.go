@@ -93,9 +93,7 @@ var _ = Describe("Completion of other pending exits", Label("completion", "immed
 	// immediate run the PC is past the store and nothing more ran. [4.11]
 	It("completes a pending MMIO write before the immediate exit [CMP-9]", Label("CMP-9"), func() {
 		m, v := machineFor("mmio-store")
-		rr := m.Run(v)
-		Expect(rr.Result).To(Equal(kvm.Result{}), "%s; %s", rr, m.State(v))
-		Expect(rr.ExitReason).To(Equal(uint32(uapi.KVM_EXIT_MMIO)), "%s", m.State(v))
+		m.RunToExit(v, uapi.KVM_EXIT_MMIO)
 		mm := v.Run().MMIO()
 		Expect(mm.IsWrite).To(BeTrue(), "%s", m.State(v))
 		Expect(mm.PhysAddr).To(Equal(m.Layout.MMIOBase), "mmio.phys_addr")
@@ -113,9 +111,7 @@ var _ = Describe("Completion of other pending exits", Label("completion", "immed
 	It("completes a userspace SBI call before the immediate exit [CMP-10]", Label("CMP-10", "riscv64"), func() {
 		harness.RequireArch("riscv64")
 		m, v := machineFor("sbi-ecall-exp")
-		rr := m.Run(v)
-		Expect(rr.Result).To(Equal(kvm.Result{}), "%s; %s", rr, m.State(v))
-		Expect(rr.ExitReason).To(Equal(uint32(uapi.KVM_EXIT_RISCV_SBI)), "%s", m.State(v))
+		m.RunToExit(v, uapi.KVM_EXIT_RISCV_SBI)
 		sbi := v.Run().RiscvSBI()
 		Expect([]uint64{sbi.ExtensionID, sbi.FunctionID, sbi.Args[0]}).To(Equal([]uint64{m.Sym("SBI_EID"), m.Sym("SBI_FID"), 0xa0}),
 			"riscv_sbi {extension_id, function_id, args[0]}")
@@ -133,9 +129,7 @@ var _ = Describe("Completion of other pending exits", Label("completion", "immed
 	It("completes a userspace PAPR hcall before the immediate exit [CMP-12]", Label("CMP-12", "ppc64"), func() {
 		harness.RequireArch("ppc64")
 		m, v := machineFor("papr-hcall")
-		rr := m.Run(v)
-		Expect(rr.Result).To(Equal(kvm.Result{}), "%s; %s", rr, m.State(v))
-		Expect(rr.ExitReason).To(Equal(uint32(uapi.KVM_EXIT_PAPR_HCALL)), "%s", m.State(v))
+		m.RunToExit(v, uapi.KVM_EXIT_PAPR_HCALL)
 		h := v.Run().PaprHcall()
 		Expect([]uint64{h.Nr, h.Args[0], h.Args[8]}).To(Equal([]uint64{m.Sym("H_GET_TERM_CHAR"), 4, 12}), "papr_hcall {nr, args[0], args[8]}")
 		v.Run().SetPaprHcallRet(0x77)
@@ -175,9 +169,8 @@ var _ = Describe("arm64 MMIO aborts without a valid syndrome", Label("completion
 		)
 		nisvExit := func(what string) {
 			GinkgoHelper()
-			rr := m.Run(v)
-			Expect(rr.Result).To(Equal(kvm.Result{}), "%s: %s; %s", what, rr, m.State(v))
-			Expect(rr.ExitReason).To(Equal(uint32(uapi.KVM_EXIT_ARM_NISV)), "%s: %s", what, m.State(v))
+			By(what + ": KVM_RUN to the NISV exit")
+			m.RunToExit(v, uapi.KVM_EXIT_ARM_NISV)
 			x := v.Run().ArmNISV()
 			Expect(x.FaultIPA).To(Equal(m.Layout.MMIOBase), "%s: arm_nisv.fault_ipa", what)
 			Expect(x.EsrIss&^uint64(issCM|issWnR|issFSC)).To(BeZero(), "%s: arm_nisv.esr_iss %#x has bits beyond CM, WnR and FSC", what, x.EsrIss)

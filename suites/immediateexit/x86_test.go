@@ -32,14 +32,6 @@ func regs(v *kvm.VCPU) *x86.Regs {
 	return r
 }
 
-// runToExit runs to the next exit and checks it is reason.
-func runToExit(m *harness.Machine, v *kvm.VCPU, reason uint32) {
-	GinkgoHelper()
-	rr := m.Run(v)
-	Expect(rr.Result).To(Equal(kvm.Result{}), "%s; %s", rr, m.State(v))
-	Expect(rr.ExitReason).To(Equal(reason), "exit: %s", m.State(v))
-}
-
 var _ = Describe("x86 immediate_exit details", Label("immediate-exit", "x86"), func() {
 	// IE-6: x86 validates the sync-register masks before the
 	// immediate_exit check in kvm_arch_vcpu_ioctl_run: any bit outside
@@ -122,7 +114,7 @@ var _ = Describe("x86 completion of pending exits", Label("completion", "immedia
 	DescribeTable("completes port I/O before the immediate exit [CMP-1, CMP-2]",
 		func(scenario string, dir uint8, size int) {
 			m, v := x86Machine(scenario, harness.MachineOptions{})
-			runToExit(m, v, uapi.KVM_EXIT_IO)
+			m.RunToExit(v, uapi.KVM_EXIT_IO)
 			io := v.Run().IO()
 			Expect([]uint64{uint64(io.Direction), uint64(io.Size), uint64(io.Port), uint64(io.Count)}).To(
 				Equal([]uint64{uint64(dir), uint64(size), m.Sym("PIO_PORT"), 1}), "io{direction, size, port, count}")
@@ -166,7 +158,7 @@ var _ = Describe("x86 completion of pending exits", Label("completion", "immedia
 	// RAX keeps its value and the new RIP stays.
 	It("drops a PIO IN completion when userspace moved RIP [CMP-3]", Label("CMP-3"), func() {
 		m, v := x86Machine("pio-in-b", harness.MachineOptions{})
-		runToExit(m, v, uapi.KVM_EXIT_IO)
+		m.RunToExit(v, uapi.KVM_EXIT_IO)
 		data, err := v.Run().IOData()
 		Expect(err).NotTo(HaveOccurred())
 		data[0] = 0x81
@@ -195,7 +187,7 @@ var _ = Describe("x86 completion of pending exits", Label("completion", "immedia
 	// 3.7, "KVM: emulator: optimize rep ins handling"]
 	It("completes an emulated REP INSB before the immediate exit, exactly once [CMP-13]", Label("CMP-13", "string-io"), func() {
 		m, v := x86Machine("pio-rep-insb", harness.MachineOptions{})
-		runToExit(m, v, uapi.KVM_EXIT_IO)
+		m.RunToExit(v, uapi.KVM_EXIT_IO)
 		io := v.Run().IO()
 		n := m.Sym("BUF_LEN")
 		Expect([]uint64{uint64(io.Direction), uint64(io.Size), uint64(io.Port), uint64(io.Count)}).To(
@@ -235,7 +227,7 @@ var _ = Describe("x86 completion of pending exits", Label("completion", "immedia
 	// the exit and the immediate run has nothing to complete. [4.11]
 	It("reports an MMIO write with RIP already past the store [CMP-4]", Label("CMP-4"), func() {
 		m, v := x86Machine("mmio-store", harness.MachineOptions{})
-		runToExit(m, v, uapi.KVM_EXIT_MMIO)
+		m.RunToExit(v, uapi.KVM_EXIT_MMIO)
 		mm := v.Run().MMIO()
 		Expect(mm.IsWrite).To(BeTrue())
 		Expect(mm.PhysAddr).To(Equal(m.Layout.MMIOBase))
@@ -254,7 +246,7 @@ var _ = Describe("x86 completion of pending exits", Label("completion", "immedia
 	// the load, and only then does the immediate exit return EINTR. [4.11]
 	It("returns 0 with the next fragment before EINTR for a page-crossing MMIO read [CMP-5]", Label("CMP-5"), func() {
 		m, v := x86Machine("mmio-split", harness.MachineOptions{})
-		runToExit(m, v, uapi.KVM_EXIT_MMIO)
+		m.RunToExit(v, uapi.KVM_EXIT_MMIO)
 		first := v.Run().MMIO()
 		Expect([]uint64{first.PhysAddr, uint64(first.Len)}).To(Equal([]uint64{m.Layout.MMIOBase + 0xffe, 2}), "first fragment {addr, len}")
 		v.Run().SetMMIOData([]byte{0x81, 0x92})
@@ -282,7 +274,7 @@ var _ = Describe("x86 completion of pending exits", Label("completion", "immedia
 		m, v := x86Machine("rdmsr-unknown", harness.MachineOptions{})
 		harness.RequireCap(m.Sys, m.VM, uapi.KVM_CAP_X86_USER_SPACE_MSR, "KVM_CAP_X86_USER_SPACE_MSR")
 		Expect(m.VM.EnableCap(uapi.KVM_CAP_X86_USER_SPACE_MSR, uapi.KVM_MSR_EXIT_REASON_UNKNOWN)).To(Equal(kvm.Result{}))
-		runToExit(m, v, uapi.KVM_EXIT_X86_RDMSR)
+		m.RunToExit(v, uapi.KVM_EXIT_X86_RDMSR)
 		msr := v.Run().MSR()
 		Expect(uint64(msr.Index)).To(Equal(m.Sym("UNKNOWN_MSR")), "msr.index")
 		Expect(msr.Reason).To(Equal(uint32(uapi.KVM_MSR_EXIT_REASON_UNKNOWN)), "msr.reason")
@@ -311,7 +303,7 @@ var _ = Describe("x86 completion of pending exits", Label("completion", "immedia
 			Skip("capability: KVM_CAP_EXIT_HYPERCALL does not offer KVM_HC_MAP_GPA_RANGE (bit 12)")
 		}
 		Expect(m.VM.EnableCap(uapi.KVM_CAP_EXIT_HYPERCALL, 1<<12)).To(Equal(kvm.Result{}))
-		runToExit(m, v, uapi.KVM_EXIT_HYPERCALL)
+		m.RunToExit(v, uapi.KVM_EXIT_HYPERCALL)
 		h := v.Run().Hypercall()
 		Expect(h.Nr).To(Equal(uint64(12)), "hypercall.nr")
 		Expect(h.Args[0]).To(Equal(m.Sym("MAP_GPA")), "hypercall.args[0] (gpa)")

@@ -204,9 +204,7 @@ var _ = Describe("Kicking a vCPU out of KVM_RUN", harness.ArchLabel(), func() {
 	It("exits with KVM_EXIT_HLT on HLT without an in-kernel irqchip [SIG-8]", Label("SIG-8", "x86"), func() {
 		harness.RequireArch("x86")
 		m, v := harness.NewMachineVCPU(sys, a, "halt", harness.MachineOptions{})
-		rr := m.Run(v)
-		Expect(rr.Result).To(Equal(kvm.Result{}), "%s; %s", rr, m.State(v))
-		Expect(rr.ExitReason).To(Equal(uint32(uapi.KVM_EXIT_HLT)), "%s", m.State(v))
+		m.RunToExit(v, uapi.KVM_EXIT_HLT)
 		st, r := v.GetMPState(0xdeadbeef)
 		Expect(r).To(Equal(kvm.Result{}))
 		Expect(st).To(Equal(uint32(uapi.KVM_MP_STATE_RUNNABLE)), "mp_state after KVM_EXIT_HLT")

@@ -114,9 +114,7 @@ var _ = Describe("arm64 CPU bring-up through PSCI", Label("mp-state", "arm64", "
 		psciStep(m, v0, "AFFINITY_INFO", psciAffinityOn)
 		psciStep(m, v0, "CPU_ON again", psciAlreadyOn)
 		psciStep(m, v0, "AFFINITY_INFO again (vCPU 1 never ran)", psciAffinityOn)
-		rr := m.Run(v0)
-		Expect(rr.Result).To(Equal(kvm.Result{}), "SYSTEM_OFF: %s; %s", rr, m.State(v0))
-		Expect(rr.ExitReason).To(Equal(uint32(uapi.KVM_EXIT_SYSTEM_EVENT)), "SYSTEM_OFF: %s", m.State(v0))
+		m.RunToExit(v0, uapi.KVM_EXIT_SYSTEM_EVENT)
 		Expect(v0.Run().SystemEvent().Type).To(Equal(uint32(systemEventOff)), "system_event.type")
 		for _, v := range []*kvm.VCPU{v0, v1} {
 			Expect(mpStateOf(v)).To(Equal(uint32(uapi.KVM_MP_STATE_STOPPED)), "vCPU %d after SYSTEM_OFF", v.ID())

@@ -169,6 +169,16 @@ func (m *Machine) RunToReport(v *kvm.VCPU) uint32 {
 	return val
 }
 
+// RunToExit runs the vCPU (bounded) until its next exit and fails the spec
+// unless KVM_RUN returned 0 with exit_reason reason.
+func (m *Machine) RunToExit(v *kvm.VCPU, reason uint32) {
+	GinkgoHelper()
+	rr := m.Run(v)
+	if !rr.OK() || rr.ExitReason != reason {
+		Fail(fmt.Sprintf("KVM_RUN: want 0 with exit %s, got %s; %s", kvm.ExitReasonName(reason), rr, m.State(v)))
+	}
+}
+
 // State renders a vCPU for a failure message: its registers and its
 // kvm_run exit.
 func (m *Machine) State(v *kvm.VCPU) string {
