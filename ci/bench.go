@@ -8,10 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/kvmconform/kvmconform/bench/cref"
@@ -101,27 +99,16 @@ func parseBench(args []string, stderr io.Writer) (*benchConfig, error) {
 
 func benchMain(args []string, stdout, stderr io.Writer) int {
 	c, err := parseBench(args, stderr)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+	if code, done := flagError("ci bench", err, stderr); done {
+		return code
+	}
+	return withRunner("ci bench", c.opt, stderr, func(ctx context.Context, r *runner.Runner) int {
+		if err := runBench(ctx, r, c, stdout, stderr); err != nil {
+			fmt.Fprintf(stderr, "ci bench: %s\n", oneLine(err.Error()))
+			return 1
 		}
-		fmt.Fprintf(stderr, "ci bench: bad flag value: %s\n", strings.TrimPrefix(err.Error(), "usage: "))
-		return 2
-	}
-	c.opt.Log = stderr
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	r, err := runner.New(c.opt)
-	if err != nil {
-		fmt.Fprintf(stderr, "ci bench: %v\n", err)
-		return 1
-	}
-	defer r.Close()
-	if err := runBench(ctx, r, c, stdout, stderr); err != nil {
-		fmt.Fprintf(stderr, "ci bench: %s\n", oneLine(err.Error()))
-		return 1
-	}
-	return 0
+		return 0
+	})
 }
 
 func runBench(ctx context.Context, r *runner.Runner, c *benchConfig, stdout, stderr io.Writer) error {

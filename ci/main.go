@@ -192,24 +192,44 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		return benchMain(args[1:], stdout, stderr)
 	}
 	c, err := parse(args, stderr)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintf(stderr, "ci: bad flag value: %s\n", strings.TrimPrefix(err.Error(), "usage: "))
-		return 2
+	if code, done := flagError("ci", err, stderr); done {
+		return code
 	}
-	c.opt.Log = stderr
+	return withRunner("ci", c.opt, stderr, func(ctx context.Context, r *runner.Runner) int {
+		return runSuites(ctx, r, c, stdout, stderr)
+	})
+}
+
+// flagError reports a command line that parse rejected in one line (exit
+// status 2; -h is not an error); done is false when there was none.
+func flagError(prog string, err error, stderr io.Writer) (code int, done bool) {
+	switch {
+	case err == nil:
+		return 0, false
+	case errors.Is(err, flag.ErrHelp):
+		return 0, true
+	}
+	fmt.Fprintf(stderr, "%s: bad flag value: %s\n", prog, strings.TrimPrefix(err.Error(), "usage: "))
+	return 2, true
+}
+
+// withRunner runs body with a Runner (logging to stderr) and a context that
+// ends on SIGINT or SIGTERM; body's result is the exit status.
+func withRunner(prog string, opt runner.Options, stderr io.Writer, body func(context.Context, *runner.Runner) int) int {
+	opt.Log = stderr
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-
-	r, err := runner.New(c.opt)
+	r, err := runner.New(opt)
 	if err != nil {
-		fmt.Fprintf(stderr, "ci: %v\n", err)
+		fmt.Fprintf(stderr, "%s: %v\n", prog, err)
 		return 1
 	}
 	defer r.Close()
+	return body(ctx, r)
+}
 
+// runSuites is `ci run`: one boot or the matrix, then the table.
+func runSuites(ctx context.Context, r *runner.Runner, c *config, stdout, stderr io.Writer) int {
 	var rows []results.Row
 	start := time.Now()
 	if c.matrix {
