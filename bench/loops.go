@@ -12,6 +12,7 @@ import (
 
 	"github.com/kvmconform/kvmconform/arch"
 	"github.com/kvmconform/kvmconform/guests"
+	"github.com/kvmconform/kvmconform/internal/guestvm"
 	"github.com/kvmconform/kvmconform/internal/uapi"
 	"github.com/kvmconform/kvmconform/kvm"
 )
@@ -39,50 +40,24 @@ func spinFor(d time.Duration) {
 	}
 }
 
-// Machine is a VM with vCPU 0 initialised and at the entry of a guest image.
-type Machine struct {
-	VM   *kvm.VM
-	VCPU *kvm.VCPU
+// NewMachine builds a VM for one of the architecture's guest scenarios with
+// vCPU 0 initialised and at the image's entry (the caller closes the VM).
+func NewMachine(sys *kvm.System, a arch.Arch, scenario string) (*kvm.VM, *kvm.VCPU, error) {
+	img, err := guests.Load(a.Name(), scenario)
+	if err != nil {
+		return nil, nil, err
+	}
+	g, err := guestvm.New(sys, a, img, guestvm.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err := g.AddVCPU(0, arch.InitOptions{}, true)
+	if err != nil {
+		g.VM.Close()
+		return nil, nil, err
+	}
+	return g.VM, v, nil
 }
-
-// NewMachine builds it for one of arch's guest scenarios.
-func NewMachine(sys *kvm.System, a arch.Arch, scenario string) (*Machine, error) {
-	ram, base, entry, err := RAMImage(a.Name(), scenario)
-	if err != nil {
-		return nil, err
-	}
-	vm, err := sys.CreateVM(0)
-	if err != nil {
-		return nil, fmt.Errorf("KVM_CREATE_VM: %w", err)
-	}
-	m := &Machine{VM: vm}
-	if err := a.PrepareVM(vm); err != nil {
-		m.Close()
-		return nil, err
-	}
-	mem, err := vm.AddMemory(0, base, len(ram))
-	if err != nil {
-		m.Close()
-		return nil, err
-	}
-	copy(mem.Data, ram)
-	if m.VCPU, err = vm.CreateVCPU(0); err != nil {
-		m.Close()
-		return nil, err
-	}
-	if err := a.InitVCPU(m.VCPU, arch.InitOptions{}); err != nil {
-		m.Close()
-		return nil, err
-	}
-	if err := a.SetEntry(m.VCPU, entry); err != nil {
-		m.Close()
-		return nil, err
-	}
-	return m, nil
-}
-
-// Close closes the VM and its vCPU.
-func (m *Machine) Close() error { return m.VM.Close() }
 
 // RAMImage is a guest scenario laid out in its RAM (what the C reference
 // loads), with the RAM's guest-physical base and the entry PC.
@@ -110,19 +85,6 @@ func exitLoopReason(archName string) uint32 {
 	return uapi.KVM_EXIT_MMIO
 }
 
-// RunGo runs the go and go-harness implementations of every measurement.
-// A measurement that cannot run says why in its report.Result.Err.
-func RunGo(sys *kvm.System, a arch.Arch, cfg report.Config) []report.Result {
-	cfg = cfg.WithDefaults()
-	var out []report.Result
-	for _, name := range report.Measurements() {
-		for _, impl := range []string{report.ImplGo, report.ImplHarness} {
-			out = append(out, RunOne(sys, a, cfg, name, impl))
-		}
-	}
-	return out
-}
-
 // RunOne runs one measurement in one Go implementation on a fresh VM.
 func RunOne(sys *kvm.System, a arch.Arch, cfg report.Config, name, impl string) report.Result {
 	cfg = cfg.WithDefaults()
@@ -131,12 +93,11 @@ func RunOne(sys *kvm.System, a arch.Arch, cfg report.Config, name, impl string) 
 	if name == report.IOExit || name == report.ImmediateExit {
 		scenario = "exit-loop"
 	}
-	m, err := NewMachine(sys, a, scenario)
+	vm, v, err := NewMachine(sys, a, scenario)
 	if err != nil {
 		return fail(fmt.Errorf("%s guest: %w", scenario, err))
 	}
-	defer m.Close()
-	v := m.VCPU
+	defer vm.Close()
 	harness := impl == report.ImplHarness
 	var samples []int64
 	lost := 0
@@ -358,11 +319,9 @@ func (p kickPattern) rawLoop(v *kvm.VCPU, cfg report.Config) ([]int64, int, erro
 			if i >= warmup {
 				samples[i-warmup] = t1 - start
 			}
-			if p.mask && !p.clear(v) {
+			if had := p.clear(v); p.mask && !had {
 				err = fmt.Errorf("kick %d: the kick signal was not pending after KVM_RUN", i)
 				break
-			} else if !p.mask {
-				p.clear(v)
 			}
 			done.Store(int64(i))
 		}

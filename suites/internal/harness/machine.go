@@ -7,27 +7,22 @@ import (
 
 	"github.com/kvmconform/kvmconform/arch"
 	"github.com/kvmconform/kvmconform/guests"
+	"github.com/kvmconform/kvmconform/internal/guestvm"
 	"github.com/kvmconform/kvmconform/internal/uapi"
 	"github.com/kvmconform/kvmconform/kvm"
 )
 
-// Machine is a VM built from one guest image: RAM as the image's
-// architecture lays it out, the image loaded, and vCPUs pointed at its entry.
+// Machine is a VM built from one guest image (guestvm.Guest: RAM as the
+// image's architecture lays it out, the image loaded), closed when the spec
+// ends, with vCPUs pointed at its entry and the spec helpers around it.
 type Machine struct {
-	Sys    *kvm.System
-	VM     *kvm.VM
-	Arch   arch.Arch
-	Image  *guests.Image
-	Layout guests.MemoryLayout
-	RAM    *kvm.Memory
+	Sys *kvm.System
+	*guestvm.Guest
 }
 
-// MachineOptions are the choices NewMachine offers.
-type MachineOptions struct {
-	// IRQChip creates the in-kernel irqchip before any vCPU
-	// (KVM_CREATE_IRQCHIP).
-	IRQChip bool
-}
+// MachineOptions are the choices NewMachine offers (IRQChip: the in-kernel
+// irqchip before any vCPU).
+type MachineOptions = guestvm.Options
 
 // NewMachine builds a VM for scenario on the host architecture. The spec is
 // skipped, with the reason, where the architecture has no such scenario.
@@ -40,24 +35,12 @@ func NewMachine(sys *kvm.System, a arch.Arch, scenario string, opts MachineOptio
 	if err != nil {
 		Fail(fmt.Sprintf("load guest %s/%s: %v", a.Name(), scenario, err))
 	}
-	layout, err := guests.Layout(a.Name())
+	g, err := guestvm.New(sys, a, img, opts)
 	if err != nil {
 		Fail(err.Error())
 	}
-	vm := CreateVM(sys, a)
-	if opts.IRQChip {
-		if r := vm.CreateIRQChip(); !r.OK() {
-			Fail(fmt.Sprintf("KVM_CREATE_IRQCHIP: %s", r))
-		}
-	}
-	ram, err := vm.AddMemory(0, layout.RAMBase, int(layout.RAMSize))
-	if err != nil {
-		Fail(err.Error())
-	}
-	if err := img.CopyTo(ram.Data, layout.RAMBase); err != nil {
-		Fail(err.Error())
-	}
-	return &Machine{Sys: sys, VM: vm, Arch: a, Image: img, Layout: layout, RAM: ram}
+	DeferCleanup(g.VM.Close)
+	return &Machine{Sys: sys, Guest: g}
 }
 
 // NewMachineVCPU is NewMachine with vCPU 0 created, initialised and at the
@@ -83,23 +66,21 @@ func (m *Machine) Sym(name string) uint64 {
 // it at the image's entry.
 func (m *Machine) AddVCPU(id uint32, opts arch.InitOptions) *kvm.VCPU {
 	GinkgoHelper()
-	v := m.AddVCPUNoEntry(id, opts)
-	if err := m.Arch.SetEntry(v, m.Image.Entry); err != nil {
-		Fail(fmt.Sprintf("vCPU %d: %v", id, err))
-	}
-	return v
+	return m.addVCPU(id, opts, true)
 }
 
 // AddVCPUNoEntry creates and initialises vCPU id but leaves its registers
 // at the architecture's reset state.
 func (m *Machine) AddVCPUNoEntry(id uint32, opts arch.InitOptions) *kvm.VCPU {
 	GinkgoHelper()
-	v, err := m.VM.CreateVCPU(id)
+	return m.addVCPU(id, opts, false)
+}
+
+func (m *Machine) addVCPU(id uint32, opts arch.InitOptions, atEntry bool) *kvm.VCPU {
+	GinkgoHelper()
+	v, err := m.Guest.AddVCPU(id, opts, atEntry)
 	if err != nil {
 		Fail(err.Error())
-	}
-	if err := m.Arch.InitVCPU(v, opts); err != nil {
-		Fail(fmt.Sprintf("vCPU %d: %v", id, err))
 	}
 	return v
 }
