@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/kvmconform/kvmconform/ci/internal/frame"
 	"github.com/kvmconform/kvmconform/ci/internal/guestconf"
@@ -37,21 +35,10 @@ type ProgramResult struct {
 // RunProgram boots t with p as the guest's only job and returns its result.
 // The error says why the boot did not complete (as Boot's rows do).
 func (r *Runner) RunProgram(ctx context.Context, t Target, p Program) (*ProgramResult, error) {
-	if !t.Arch.Bootable() {
-		return nil, fmt.Errorf("%s: %s", t.Arch.GOARCH, t.Arch.NoKVM)
-	}
 	if len(p.Argv) == 0 || p.Binaries[p.Argv[0]] == "" {
 		return nil, fmt.Errorf("program: argv[0] must name one of its binaries")
 	}
-	m, err := qemu.For(t.Arch)
-	if err != nil {
-		return nil, err
-	}
-	bin, err := m.Check()
-	if err != nil {
-		return nil, err
-	}
-	k, err := r.Kernel(ctx, t)
+	e, err := r.resolve(ctx, t)
 	if err != nil {
 		return nil, err
 	}
@@ -61,21 +48,9 @@ func (r *Runner) RunProgram(ctx context.Context, t Target, p Program) (*ProgramR
 			return nil, err
 		}
 	}
-	cfg := guestconf.Config{RequireKVM: m.KVM, BudgetSeconds: budget(r.opt.Timeout),
-		Program: &guestconf.Program{Argv: p.Argv, Result: p.Result}}
-	spec := initramfs.Spec{Init: init, Programs: p.Binaries, Config: cfg}
-	for _, mod := range k.Modules {
-		spec.Modules = append(spec.Modules, initramfs.Module{Name: mod.Name, Path: mod.Path})
-	}
-	initrd := filepath.Join(r.tmp, t.Arch.GOARCH+"-"+KernelLabel(t.Kernel)+"-program.cpio")
-	defer os.Remove(initrd)
-	if err := initramfs.Write(initrd, spec); err != nil {
-		return nil, err
-	}
-	argv := m.Command(qemu.Options{Kernel: k.Image, Initrd: initrd})
-	argv[0] = bin
-	r.logf("booting %s %s (%s) with %s to run %s", t.Arch.GOARCH, t.Kernel, filepath.Base(k.Image), m.Binary, p.Argv[0])
-	res, err := qemu.Run(ctx, argv, qemu.RunOptions{Deadline: r.opt.Timeout, Done: frame.IsExitLine, Console: r.opt.Console})
+	spec := initramfs.Spec{Init: init, Programs: p.Binaries, Config: guestconf.Config{BudgetSeconds: budget(r.opt.Timeout),
+		Program: &guestconf.Program{Argv: p.Argv, Result: p.Result}}}
+	_, res, err := r.run(ctx, t, e, &spec, p.Argv[0])
 	if err != nil {
 		return nil, fmt.Errorf("QEMU: %w", err)
 	}
@@ -83,7 +58,7 @@ func (r *Runner) RunProgram(ctx context.Context, t Target, p Program) (*ProgramR
 	if err != nil {
 		return nil, err
 	}
-	out := &ProgramResult{ExitCode: -1, QEMU: qemu.Version(ctx, bin), KernelName: KernelName(t.Kernel)}
+	out := &ProgramResult{ExitCode: -1, QEMU: qemu.Version(ctx, e.bin), KernelName: KernelName(t.Kernel)}
 	if f, ok := dec.Get(guestconf.FrameMeta); ok {
 		var gm guestconf.Meta
 		if jsonUnmarshal(f.Data, &gm) == nil {
@@ -93,7 +68,7 @@ func (r *Runner) RunProgram(ctx context.Context, t Target, p Program) (*ProgramR
 			}
 		}
 	}
-	if err := r.bootFailure(res, dec, m.Binary, func(name string) bool {
+	if err := r.bootFailure(res, dec, e.machine.Binary, func(name string) bool {
 		return name == guestconf.FrameResult || name == guestconf.FrameMeta
 	}); err != nil {
 		return out, err

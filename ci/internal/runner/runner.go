@@ -225,21 +225,7 @@ func (r *Runner) Boot(ctx context.Context, t Target) (row results.Row) {
 	row = results.Row{Arch: t.Arch.GOARCH, Kernel: KernelName(t.Kernel)}
 	defer func() { row.Wall = time.Since(start) }()
 
-	if !t.Arch.Bootable() {
-		row.Err = fmt.Errorf("%s: %s", t.Arch.GOARCH, t.Arch.NoKVM)
-		return row
-	}
-	m, err := qemu.For(t.Arch)
-	if err != nil {
-		row.Err = err
-		return row
-	}
-	bin, err := m.Check()
-	if err != nil {
-		row.Err = err
-		return row
-	}
-	k, err := r.Kernel(ctx, t)
+	e, err := r.resolve(ctx, t)
 	if err != nil {
 		row.Err = err
 		return row
@@ -250,29 +236,13 @@ func (r *Runner) Boot(ctx context.Context, t Target) (row results.Row) {
 		return row
 	}
 
-	cfg := guestconf.Config{GinkgoArgs: r.opt.GinkgoArgs, RequireKVM: m.KVM, BudgetSeconds: budget(r.opt.Timeout), Repeat: r.opt.Repeat}
+	cfg := guestconf.Config{GinkgoArgs: r.opt.GinkgoArgs, BudgetSeconds: budget(r.opt.Timeout), Repeat: r.opt.Repeat}
 	spec := initramfs.Spec{Init: b.init, Suites: map[string]string{}, Config: cfg}
 	for _, s := range b.suites {
 		spec.Config.Suites = append(spec.Config.Suites, s.Name)
 		spec.Suites[s.Name] = s.Binary
 	}
-	for _, mod := range k.Modules {
-		spec.Modules = append(spec.Modules, initramfs.Module{Name: mod.Name, Path: mod.Path})
-	}
-	initrd := filepath.Join(r.tmp, t.Arch.GOARCH+"-"+label+".cpio")
-	defer os.Remove(initrd)
-	if err := initramfs.Write(initrd, spec); err != nil {
-		row.Err = err
-		return row
-	}
-
-	argv := m.Command(qemu.Options{Kernel: k.Image, Initrd: initrd})
-	meta := Metadata{Arch: t.Arch.GOARCH, Kernel: t.Kernel, KernelImage: k.Image, KernelPackage: k.Package,
-		PackageVersion: k.Version, KernelRelease: k.Release, KVMBuiltin: k.Builtin, KVMModules: []string{},
-		QEMU: qemu.Version(ctx, bin), QEMUCommand: argv, GinkgoArgs: r.opt.GinkgoArgs, Started: start.UTC()}
-	argv[0] = bin
-	r.logf("booting %s %s (%s) with %s", t.Arch.GOARCH, t.Kernel, filepath.Base(k.Image), m.Binary)
-	res, err := qemu.Run(ctx, argv, qemu.RunOptions{Deadline: r.opt.Timeout, Done: frame.IsExitLine, Console: r.opt.Console})
+	argv, res, err := r.run(ctx, t, e, &spec, "")
 	if err != nil && res == nil {
 		row.Err = err
 		return row
@@ -280,6 +250,10 @@ func (r *Runner) Boot(ctx context.Context, t Target) (row results.Row) {
 	if err != nil { // cancelled
 		row.Err = fmt.Errorf("interrupted, QEMU killed: %w", err)
 	}
+	k := e.kernel
+	meta := Metadata{Arch: t.Arch.GOARCH, Kernel: t.Kernel, KernelImage: k.Image, KernelPackage: k.Package,
+		PackageVersion: k.Version, KernelRelease: k.Release, KVMBuiltin: k.Builtin, KVMModules: []string{},
+		QEMU: qemu.Version(ctx, e.bin), QEMUCommand: argv, GinkgoArgs: r.opt.GinkgoArgs, Started: start.UTC()}
 
 	stage, serr := results.NewStage(filepath.Join(r.opt.Out, t.Arch.GOARCH+"-"+label))
 	if serr != nil {
@@ -288,7 +262,7 @@ func (r *Runner) Boot(ctx context.Context, t Target) (row results.Row) {
 	}
 	defer stage.Abort()
 
-	counts, suites, gerr := r.analyse(res, spec.Config, &meta, stage, m.Binary, t.Arch.GOARCH, KernelName(t.Kernel))
+	counts, suites, gerr := r.analyse(res, spec.Config, &meta, stage, e.machine.Binary, t.Arch.GOARCH, KernelName(t.Kernel))
 	if row.Err == nil {
 		row.Err = gerr
 	}
@@ -318,6 +292,65 @@ func (r *Runner) Boot(ctx context.Context, t Target) (row results.Row) {
 		row.Err = errors.Join(row.Err, err)
 	}
 	return row
+}
+
+// emulator is a target's QEMU and kernel, resolved before anything is
+// built.
+type emulator struct {
+	machine qemu.Machine
+	bin     string // the emulator's path
+	kernel  *kernel.Kernel
+}
+
+// resolve finds t's emulator (it must be installed) and fetches its kernel.
+func (r *Runner) resolve(ctx context.Context, t Target) (*emulator, error) {
+	if !t.Arch.Bootable() {
+		return nil, fmt.Errorf("%s: %s", t.Arch.GOARCH, t.Arch.NoKVM)
+	}
+	m, err := qemu.For(t.Arch)
+	if err != nil {
+		return nil, err
+	}
+	bin, err := m.Check()
+	if err != nil {
+		return nil, err
+	}
+	k, err := r.Kernel(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	return &emulator{machine: m, bin: bin, kernel: k}, nil
+}
+
+// run completes spec (the kernel's KVM modules, whether the guest must find
+// /dev/kvm), packs it into an initramfs in the temporary directory (removed
+// afterwards) and runs QEMU on it until the exit marker or the deadline. It
+// returns the command line and what QEMU gave back; a cancelled run
+// returns both the result and the error. job names what the guest runs,
+// for the log ("" for the suites).
+func (r *Runner) run(ctx context.Context, t Target, e *emulator, spec *initramfs.Spec, job string) ([]string, *qemu.Result, error) {
+	spec.Config.RequireKVM = e.machine.KVM
+	for _, mod := range e.kernel.Modules {
+		spec.Modules = append(spec.Modules, initramfs.Module{Name: mod.Name, Path: mod.Path})
+	}
+	name := t.Arch.GOARCH + "-" + KernelLabel(t.Kernel)
+	if job != "" {
+		name += "-" + job
+	}
+	initrd := filepath.Join(r.tmp, name+".cpio")
+	defer os.Remove(initrd)
+	if err := initramfs.Write(initrd, *spec); err != nil {
+		return nil, nil, err
+	}
+	argv := e.machine.Command(qemu.Options{Kernel: e.kernel.Image, Initrd: initrd})
+	argv[0] = e.bin
+	msg := fmt.Sprintf("booting %s %s (%s) with %s", t.Arch.GOARCH, t.Kernel, filepath.Base(e.kernel.Image), e.machine.Binary)
+	if job != "" {
+		msg += " to run " + job
+	}
+	r.logf("%s", msg)
+	res, err := qemu.Run(ctx, argv, qemu.RunOptions{Deadline: r.opt.Timeout, Done: frame.IsExitLine, Console: r.opt.Console})
+	return argv, res, err
 }
 
 // budget is the guest's time for the suites: the host deadline less room for
