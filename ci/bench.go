@@ -72,10 +72,11 @@ func parseBench(args []string, stderr io.Writer) (*benchConfig, error) {
 		return nil, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 	case c.arch == "":
 		return nil, fmt.Errorf("%w: give --arch (amd64, arm64, ppc64le, riscv64)", errUsage)
-	case c.cfg.N < 1 || c.cfg.Kicks < 1 || c.cfg.Warmup < 0 || c.cfg.Seed == 0:
-		return nil, fmt.Errorf("%w: --n and --kicks must be at least 1, --warmup not negative, --seed not 0", errUsage)
 	case c.opt.Timeout < 10*time.Second:
 		return nil, fmt.Errorf("%w: --timeout %s: must be at least 10s", errUsage, c.opt.Timeout)
+	}
+	if err := c.cfg.Check(); err != nil {
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
 	}
 	if err := resolveTarget(&c.arch, &c.kernel, c.modules); err != nil {
 		return nil, err

@@ -47,3 +47,15 @@ func TestFormatNS(t *testing.T) {
 		}
 	}
 }
+
+func TestConfigCheck(t *testing.T) {
+	ok := report.Config{N: 1, Kicks: 1, Seed: 1}
+	if err := ok.Check(); err != nil {
+		t.Errorf("%+v: %v", ok, err)
+	}
+	for _, c := range []report.Config{{N: 0, Kicks: 1, Seed: 1}, {N: 1, Kicks: 0, Seed: 1}, {N: 1, Kicks: 1, Warmup: -1, Seed: 1}, {N: 1, Kicks: 1}} {
+		if c.Check() == nil {
+			t.Errorf("%+v: accepted", c)
+		}
+	}
+}

@@ -122,6 +122,22 @@ type Config struct {
 	Seed   uint64 // first state of the kick delays (default 460)
 }
 
+// Check rejects sizes a run cannot use, naming the command-line flag
+// (-n, -kicks, -warmup, -seed) that both benchmark commands give them.
+func (c Config) Check() error {
+	switch {
+	case c.N < 1:
+		return fmt.Errorf("-n %d: must be at least 1", c.N)
+	case c.Kicks < 1:
+		return fmt.Errorf("-kicks %d: must be at least 1", c.Kicks)
+	case c.Warmup < 0:
+		return fmt.Errorf("-warmup %d: must not be negative", c.Warmup)
+	case c.Seed == 0:
+		return fmt.Errorf("-seed 0: the xorshift sequence needs a non-zero seed")
+	}
+	return nil
+}
+
 // WithDefaults fills in the zero fields.
 func (c Config) WithDefaults() Config {
 	if c.N <= 0 {

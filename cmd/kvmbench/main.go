@@ -64,17 +64,11 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 		}
 		return nil, err
 	}
-	switch {
-	case fs.NArg() > 0:
+	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	case o.cfg.N < 1:
-		return nil, fmt.Errorf("-n %d: must be at least 1", o.cfg.N)
-	case o.cfg.Kicks < 1:
-		return nil, fmt.Errorf("-kicks %d: must be at least 1", o.cfg.Kicks)
-	case o.cfg.Warmup < 0:
-		return nil, fmt.Errorf("-warmup %d: must not be negative", o.cfg.Warmup)
-	case o.cfg.Seed == 0:
-		return nil, errors.New("-seed 0: the xorshift sequence needs a non-zero seed")
+	}
+	if err := o.cfg.Check(); err != nil {
+		return nil, err
 	}
 	if o.cBin != "" {
 		if st, err := os.Stat(o.cBin); err != nil || st.IsDir() {
