@@ -1,6 +1,7 @@
 package kvm
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -24,9 +25,10 @@ type VCPU struct {
 	closeOnce sync.Once
 }
 
-// ErrStuck is the errno a VCPU's calls return once one of its KVM_RUNs did
-// not come back even after repeated kicks: its thread is abandoned.
-const ErrStuck = unix.EDEADLK
+// ErrStuck is why a VCPU's calls go unanswered once one of its KVM_RUNs did
+// not come back even after repeated kicks: its thread is abandoned. It is
+// the harness's outcome (Result.Unanswered), never an errno.
+var ErrStuck = errors.New("vCPU abandoned: an earlier KVM_RUN never returned")
 
 // ID is the vcpu id given to KVM_CREATE_VCPU.
 func (v *VCPU) ID() uint32 { return v.id }
@@ -58,15 +60,17 @@ func (v *VCPU) Do(f func()) bool {
 }
 
 // Ioctl issues a vCPU ioctl on the vCPU's thread.
+// The memory behind arg is handed to another goroutine (the vCPU's
+// thread), so it escapes to the heap, where Go never moves it.
 func (v *VCPU) Ioctl(req uintptr, arg unsafe.Pointer) Result {
-	r := Fail(ErrStuck)
+	r := NoAnswer(ErrStuck)
 	v.Do(func() { r = ioctlPtr(v.fd, req, arg) })
 	return r
 }
 
 // IoctlValue issues a vCPU ioctl whose argument is a plain value.
 func (v *VCPU) IoctlValue(req uintptr, arg uintptr) Result {
-	r := Fail(ErrStuck)
+	r := NoAnswer(ErrStuck)
 	v.Do(func() { r = ioctl(v.fd, req, arg) })
 	return r
 }
@@ -93,36 +97,38 @@ func (v *VCPU) EnableCap(capability uint32, args ...uint64) Result {
 }
 
 // oneRegArg is KVM_GET/SET_ONE_REG's argument together with the value it
-// points at. It is always heap-allocated (it escapes through Ioctl's
+// points at. It lives on the heap (it escapes through Ioctl's
 // unsafe.Pointer), so the kernel writes the value where Go will read it: a
 // value on the caller's stack, known to the kernel only as an integer
 // address, could be moved by a stack shrink while the caller waits for the
-// vCPU thread.
+// vCPU thread (that lost an arm64 PC read once).
 type oneRegArg struct {
 	reg uapi.OneReg
 	val uint64
 }
 
-func newOneRegArg(id uint64, val uint64) *oneRegArg {
+// oneReg issues KVM_GET/SET_ONE_REG with a pinned argument: the kernel
+// reaches a.val through an integer address (kvm_one_reg.addr), which the
+// compiler cannot see, so a is pinned (runtime.Pinner) for the call.
+func (v *VCPU) oneReg(req uintptr, id uint64, val uint64) (uint64, Result) {
 	a := &oneRegArg{val: val}
-	a.reg = uapi.OneReg{Id: id, Addr: uint64(uintptr(unsafe.Pointer(&a.val)))}
-	return a
+	var pin runtime.Pinner
+	pin.Pin(a)
+	defer pin.Unpin()
+	a.reg = uapi.OneReg{Id: id, Addr: uint64(uintptr(unsafe.Pointer(&a.val)))} //kvmconform:pinned
+	r := v.Ioctl(req, unsafe.Pointer(&a.reg))
+	return a.val, r
 }
 
 // GetOneReg is KVM_GET_ONE_REG for a register of up to 64 bits.
 func (v *VCPU) GetOneReg(id uint64) (uint64, Result) {
-	a := newOneRegArg(id, 0)
-	r := v.Ioctl(uapi.KVM_GET_ONE_REG, unsafe.Pointer(&a.reg))
-	val := oneRegValue(id, a.val)
-	runtime.KeepAlive(a)
-	return val, r
+	buf, r := v.oneReg(uapi.KVM_GET_ONE_REG, id, 0)
+	return oneRegValue(id, buf), r
 }
 
 // SetOneReg is KVM_SET_ONE_REG for a register of up to 64 bits.
 func (v *VCPU) SetOneReg(id uint64, val uint64) Result {
-	a := newOneRegArg(id, oneRegBuffer(id, val))
-	r := v.Ioctl(uapi.KVM_SET_ONE_REG, unsafe.Pointer(&a.reg))
-	runtime.KeepAlive(a)
+	_, r := v.oneReg(uapi.KVM_SET_ONE_REG, id, oneRegBuffer(id, val))
 	return r
 }
 
@@ -197,25 +203,37 @@ func (v *VCPU) Signal(sig unix.Signal) error {
 	return nil
 }
 
-// RunResult is what one bounded KVM_RUN returned.
+// RunResult is what one bounded KVM_RUN returned. The kernel's answer
+// (Result: return value and errno) is kept apart from the harness's own
+// outcomes: DeadlinePassed (the watchdog had to kick) and Stuck (no answer
+// at all, Result.Unanswered set).
 type RunResult struct {
-	Result                // KVM_RUN's return value and errno
-	ExitReason     uint32 // run->exit_reason right after the call
-	DeadlinePassed bool   // the watchdog had to kick: the call did not end by itself in time
-	Stuck          bool   // the call never returned, even after kicks; the vCPU is abandoned
+	Result                // KVM_RUN's return value and errno; Unanswered when Stuck
+	ExitReason     uint32 // run->exit_reason right after the call (or when abandoned)
+	ImmediateExit  uint8  // run->immediate_exit when the call was issued
+	Deadline       time.Duration
+	DeadlinePassed bool // the watchdog had to kick: the call did not end by itself in time
+	Stuck          bool // the call never returned, even after kicks; the vCPU is abandoned
 	Elapsed        time.Duration
 }
 
-// String renders the result for a failure message.
+// String renders the result for a failure message: the harness's outcome
+// first, then what the kernel returned.
 func (rr RunResult) String() string {
-	s := fmt.Sprintf("KVM_RUN = %s, exit_reason %d (%s), %v", rr.Result, rr.ExitReason, ExitReasonName(rr.ExitReason), rr.Elapsed.Round(time.Microsecond))
-	if rr.DeadlinePassed {
-		s += ", deadline passed: the watchdog kicked the vCPU"
+	elapsed := rr.Elapsed.Round(time.Microsecond)
+	switch {
+	case rr.Stuck:
+		return fmt.Sprintf("STUCK: KVM_RUN (immediate_exit = %d) did not return within %v, nor during %v of repeated kicks; its thread is abandoned, so there is no return value or errno; exit_reason %d (%s) in kvm_run",
+			rr.ImmediateExit, rr.Deadline, (rr.Elapsed - rr.Deadline).Round(time.Millisecond), rr.ExitReason, ExitReasonName(rr.ExitReason))
+	case rr.DeadlinePassed:
+		s := fmt.Sprintf("deadline passed: KVM_RUN did not return by itself within %v", rr.Deadline)
+		if rr.ImmediateExit != 0 {
+			s += " although immediate_exit was 1 (the kernel ignored it and entered the guest)"
+		}
+		return s + fmt.Sprintf("; after the watchdog's kick it returned %s, exit_reason %d (%s), %v",
+			rr.Result, rr.ExitReason, ExitReasonName(rr.ExitReason), elapsed)
 	}
-	if rr.Stuck {
-		s += ", STUCK: KVM_RUN did not return after repeated kicks"
-	}
-	return s
+	return fmt.Sprintf("KVM_RUN = %s, exit_reason %d (%s), %v", rr.Result, rr.ExitReason, ExitReasonName(rr.ExitReason), elapsed)
 }
 
 // Interrupted reports an EINTR return with exit_reason KVM_EXIT_INTR: the
@@ -229,19 +247,25 @@ func (rr RunResult) Interrupted() bool {
 // declares the vCPU stuck.
 const KickGrace = 5 * time.Second
 
-// RunFor issues one KVM_RUN bounded by d. If the call has not returned when d
-// passes, a watchdog kicks the vCPU (immediate_exit, then tgkill), repeating
-// the signal every 50 ms for KickGrace; the result then says DeadlinePassed,
-// and immediate_exit is restored to the value it had before the call. If even
-// that fails the result says Stuck and the vCPU refuses further calls.
-func (v *VCPU) RunFor(d time.Duration) RunResult {
-	if v.stuck.Load() {
-		return RunResult{Result: Fail(ErrStuck), Stuck: true}
-	}
+// RunFor is RunBounded(d, KickGrace).
+func (v *VCPU) RunFor(d time.Duration) RunResult { return v.RunBounded(d, KickGrace) }
+
+// RunBounded issues one KVM_RUN bounded by d. If the call has not returned
+// when d passes, a watchdog kicks the vCPU (immediate_exit, then tgkill),
+// repeating the signal every 50 ms for grace; the result then says
+// DeadlinePassed, and immediate_exit is restored to the value it had before
+// the call. If even that fails the result says Stuck: the vCPU is abandoned
+// (see Abandoned) and refuses further calls, and its fd, its kvm_run
+// mapping and its VM's memory and fd stay until the process exits, because
+// the thread may still come back out of KVM_RUN and touch them.
+func (v *VCPU) RunBounded(d, grace time.Duration) RunResult {
 	before := v.run.ImmediateExit()
-	var res RunResult
+	if v.stuck.Load() {
+		return RunResult{Result: NoAnswer(ErrStuck), ImmediateExit: before, Deadline: d, Stuck: true}
+	}
+	res := &RunResult{ImmediateExit: before, Deadline: d}
+	start := time.Now()
 	finished := v.thread.start(func() {
-		start := time.Now()
 		res.Result = ioctl(v.fd, uapi.KVM_RUN, 0)
 		res.Elapsed = time.Since(start)
 		res.ExitReason = v.run.ExitReason()
@@ -250,17 +274,17 @@ func (v *VCPU) RunFor(d time.Duration) RunResult {
 	defer timer.Stop()
 	select {
 	case <-finished:
-		return res
+		return *res
 	case <-timer.C:
 	}
 	select { // it may have finished just as the timer fired
 	case <-finished:
-		return res
+		return *res
 	default:
 	}
 	v.Kick()
-	grace := time.NewTimer(KickGrace)
-	defer grace.Stop()
+	giveUp := time.NewTimer(grace)
+	defer giveUp.Stop()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -269,12 +293,15 @@ func (v *VCPU) RunFor(d time.Duration) RunResult {
 			v.run.SetImmediateExit(before)
 			v.drainKick()
 			res.DeadlinePassed = res.Errno == unix.EINTR
-			return res
+			return *res
 		case <-tick.C:
 			v.Signal(KickSignal)
-		case <-grace.C:
-			v.stuck.Store(true)
-			return RunResult{Result: Fail(ErrStuck), ExitReason: v.run.ExitReason(), DeadlinePassed: true, Stuck: true, Elapsed: d + KickGrace}
+		case <-giveUp.C:
+			// The thread keeps res; the caller gets a copy that says
+			// nothing about what the kernel returned.
+			v.abandon()
+			return RunResult{Result: NoAnswer(ErrStuck), ExitReason: v.run.ExitReason(), ImmediateExit: before,
+				Deadline: d, DeadlinePassed: true, Stuck: true, Elapsed: time.Since(start)}
 		}
 	}
 }
@@ -314,13 +341,16 @@ func ThreadSigmask(how int, set []byte) ([]byte, error) {
 }
 
 // Close stops the vCPU's thread, unmaps kvm_run and closes the fd. A stuck
-// vCPU's thread is left where it is.
+// vCPU is left entirely alone: its thread may still be inside KVM_RUN and
+// read kvm_run when it comes back, so the mapping and the fd stay until the
+// process exits (see Abandoned).
 func (v *VCPU) Close() error {
 	var err error
 	v.closeOnce.Do(func() {
-		if !v.stuck.Load() {
-			v.thread.stop()
+		if v.stuck.Load() {
+			return
 		}
+		v.thread.stop()
 		unix.Munmap(v.run.mem)
 		err = unix.Close(v.fd)
 	})
