@@ -313,6 +313,12 @@ func repeatSuite(name string, extra []string, deadline time.Time, n int) guestco
 	return r
 }
 
+// timeScaleEnv stretches the suites' deadlines (suites/internal/harness
+// TimeScaleEnv) by 5 inside the guest: its vCPUs run nested under QEMU's
+// TCG, where one guest instruction can cost milliseconds, so the native
+// 2 s KVM_RUN deadline becomes 10 s.
+const timeScaleEnv = "KVMCONFORM_TIME_SCALE=5"
+
 func runSuite(name string, extra []string, deadline time.Time) guestconf.SuiteRun {
 	args := append([]string{
 		"-ginkgo.json-report=" + reportPath(name),
@@ -329,7 +335,7 @@ func runCommand(name, bin string, args []string, deadline time.Time) guestconf.S
 	logf("suite %s: %s %s", name, bin, strings.Join(args, " "))
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = "/tmp"
-	cmd.Env = []string{"PATH=/suites:/", "HOME=/tmp", "TMPDIR=/tmp", "TERM=dumb", "NO_COLOR=1"}
+	cmd.Env = []string{"PATH=/suites:/", "HOME=/tmp", "TMPDIR=/tmp", "TERM=dumb", "NO_COLOR=1", timeScaleEnv}
 	cmd.Stdout = os.Stdout
 	cmd.Stderr = os.Stdout
 	start := time.Now()

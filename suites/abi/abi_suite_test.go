@@ -15,3 +15,5 @@ func TestABI(t *testing.T) {
 }
 
 var _ = BeforeSuite(harness.RecordHost)
+
+var _ = AfterSuite(harness.ReportAbandoned)

@@ -59,7 +59,7 @@ func stress(m *harness.Machine, v *kvm.VCPU, kick func(), after func(i int, rr k
 		} else {
 			go func() { spinFor(plan.delay); kick(); close(kicked) }()
 		}
-		rr := v.RunFor(kickDeadline)
+		rr := harness.RunFor(v, kickDeadline)
 		<-kicked
 		if rr.DeadlinePassed || rr.Errno != unix.EINTR {
 			Fail(fmt.Sprintf("kick %d (%+v) was lost: %s; %s", n, plan, rr, m.State(v)))
@@ -68,7 +68,7 @@ func stress(m *harness.Machine, v *kvm.VCPU, kick func(), after func(i int, rr k
 		// Every 1000 kicks, a run with no kick must last until the
 		// watchdog: no earlier kick may leak into a later run.
 		if n%1000 == 999 {
-			probe := v.RunFor(50 * time.Millisecond)
+			probe := harness.RunFor(v, 50*time.Millisecond)
 			if !probe.DeadlinePassed {
 				Fail(fmt.Sprintf("after kick %d a run without a kick ended by itself: %s; %s", n, probe, m.State(v)))
 			}
@@ -101,7 +101,7 @@ var _ = Describe("Kicking a vCPU out of KVM_RUN", harness.ArchLabel(), func() {
 		// The harness's own guarantee: nothing hangs. A spinning guest is
 		// stopped by the bounded run's watchdog, which says so.
 		It("is stopped by the bounded run's watchdog within its deadline, which reports it", Label("harness"), func() {
-			rr := v.RunFor(200 * time.Millisecond)
+			rr := harness.RunFor(v, 200*time.Millisecond)
 			Expect(rr.DeadlinePassed).To(BeTrue(), "a spinning guest must outlive its deadline: %s", rr)
 			Expect(rr.Stuck).To(BeFalse(), "%s", rr)
 			Expect(rr.Errno).To(Equal(unix.EINTR), "%s", rr)
@@ -116,7 +116,7 @@ var _ = Describe("Kicking a vCPU out of KVM_RUN", harness.ArchLabel(), func() {
 		It("returns EINTR promptly when kicked while the guest runs [SIG-5]", Label("SIG-5"), func() {
 			v.Run().SetExitReason(0xdeadbeef)
 			go func() { time.Sleep(20 * time.Millisecond); v.Kick() }()
-			rr := v.RunFor(harness.RunDeadline)
+			rr := harness.RunFor(v, harness.RunDeadline())
 			Expect(rr.DeadlinePassed).To(BeFalse(), "the kick was lost: the watchdog ended the run: %s; %s", rr, m.State(v))
 			Expect(rr.Errno).To(Equal(unix.EINTR), "%s", rr)
 			if rr.ExitReason == uapi.KVM_EXIT_INTR {
@@ -167,7 +167,7 @@ var _ = Describe("Kicking a vCPU out of KVM_RUN", harness.ArchLabel(), func() {
 					}
 					unix.Tgkill(unix.Getpid(), v.TID(), kvm.KickSignal)
 				})
-				return v.RunFor(300 * time.Millisecond)
+				return harness.RunFor(v, 300*time.Millisecond)
 			}
 			rr := naive(false)
 			Expect(rr.DeadlinePassed).To(BeTrue(), "without immediate_exit the kick should have been lost: %s", rr)
@@ -186,7 +186,7 @@ var _ = Describe("Kicking a vCPU out of KVM_RUN", harness.ArchLabel(), func() {
 	It("kicks a vCPU out of cli;hlt with KVM_EXIT_INTR, leaving it HALTED past the HLT [SIG-7]", Label("SIG-7", "x86"), func() {
 		harness.RequireArch("x86")
 		m, v := harness.NewMachineVCPU(sys, a, "cli-hlt", harness.MachineOptions{IRQChip: true})
-		rr := v.RunFor(300 * time.Millisecond)
+		rr := harness.RunFor(v, 300*time.Millisecond)
 		Expect(rr.DeadlinePassed).To(BeTrue(), "cli;hlt must block until the kick: %s; %s", rr, m.State(v))
 		Expect(rr.Interrupted()).To(BeTrue(), "a signal while halted gives EINTR + KVM_EXIT_INTR: %s", rr)
 		st, r := v.GetMPState(0xdeadbeef)
@@ -195,7 +195,7 @@ var _ = Describe("Kicking a vCPU out of KVM_RUN", harness.ArchLabel(), func() {
 		pc, err := a.PC(v)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(pc).To(Equal(m.Sym("after")), "RIP is past the HLT (hlt_insn + 1)")
-		rr = v.RunFor(200 * time.Millisecond)
+		rr = harness.RunFor(v, 200*time.Millisecond)
 		Expect(rr.DeadlinePassed).To(BeTrue(), "re-entering a HALTED vCPU blocks again: %s", rr)
 	})
 
@@ -215,7 +215,7 @@ var _ = Describe("Kicking a vCPU out of KVM_RUN", harness.ArchLabel(), func() {
 	It("kicks a vCPU out of WFI with KVM_EXIT_INTR, leaving it RUNNABLE [SIG-9]", Label("SIG-9", "arm64"), func() {
 		harness.RequireArch("arm64")
 		m, v := harness.NewMachineVCPU(sys, a, "halt", harness.MachineOptions{})
-		rr := v.RunFor(300 * time.Millisecond)
+		rr := harness.RunFor(v, 300*time.Millisecond)
 		Expect(rr.DeadlinePassed).To(BeTrue(), "WFI must block until the kick: %s; %s", rr, m.State(v))
 		Expect(rr.Interrupted()).To(BeTrue(), "%s", rr)
 		st, r := v.GetMPState(0xdeadbeef)

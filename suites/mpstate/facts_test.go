@@ -96,7 +96,7 @@ var _ = Describe("mp_state on this architecture", harness.ArchLabel(), func() {
 		m := harness.NewMachine(sys, a, "report", harness.MachineOptions{})
 		v := m.AddVCPU(0, arch.InitOptions{PowerOff: true})
 		getMPState(v, f, uapi.KVM_MP_STATE_STOPPED, "initialised powered off")
-		rr := v.RunFor(300 * time.Millisecond)
+		rr := harness.RunFor(v, 300*time.Millisecond)
 		Expect(rr.DeadlinePassed).To(BeTrue(), "a STOPPED vCPU ran: %s; %s", rr, m.State(v))
 		Expect(rr.Interrupted()).To(BeTrue(), "%s", rr)
 		getMPState(v, f, uapi.KVM_MP_STATE_STOPPED, "after the signal")

@@ -50,7 +50,7 @@ func mpStateOf(v *kvm.VCPU) uint32 {
 // watchdog's kick ends it with EINTR) and GET_MP_STATE says STOPPED.
 func expectStopsItself(m *harness.Machine, v *kvm.VCPU, call string) {
 	GinkgoHelper()
-	rr := v.RunFor(300 * time.Millisecond)
+	rr := harness.RunFor(v, 300*time.Millisecond)
 	Expect(rr.DeadlinePassed).To(BeTrue(), "KVM_RUN of a vCPU that called %s must sleep until a signal: %s; %s", call, rr, m.State(v))
 	Expect(rr.Errno).To(Equal(unix.EINTR), "%s", rr)
 	Expect(mpStateOf(v)).To(Equal(uint32(uapi.KVM_MP_STATE_STOPPED)), "vCPU %d after %s", v.ID(), call)

@@ -78,7 +78,7 @@ var _ = Describe("x86 INIT/SIPI sent by a guest and against HLT", Label("x86", "
 		start := time.Now()
 		for round := 1; round <= rounds; round++ {
 			result := make(chan kvm.RunResult, 1)
-			go func() { result <- ap.RunFor(5 * time.Second) }()
+			go func() { result <- ap.RunBounded(harness.RunDeadline(), harness.KickGrace()) }()
 			initSIPI()
 			rr := <-result
 			if rr.DeadlinePassed || !rr.OK() {

@@ -36,7 +36,7 @@ var _ = Describe("x86 mp_state of a PV-unhalted vCPU", Label("x86", "mp-state"),
 		Expect(a.SetEntry(ap, m.Sym("ap_halt"))).To(Succeed())
 
 		By("halting the AP")
-		rr := ap.RunFor(200 * time.Millisecond)
+		rr := harness.RunFor(ap, 200*time.Millisecond)
 		Expect(rr.DeadlinePassed).To(BeTrue(), "cli;hlt with an in-kernel LAPIC blocks: %s; %s", rr, m.State(ap))
 		Expect(rr.Errno).To(Equal(unix.EINTR), "%s", rr)
 		expectMPState(ap, uapi.KVM_MP_STATE_HALTED, "the AP halted with interrupts off")
@@ -46,7 +46,7 @@ var _ = Describe("x86 mp_state of a PV-unhalted vCPU", Label("x86", "mp-state"),
 		expectMPState(ap, uapi.KVM_MP_STATE_RUNNABLE, "a HALTED vCPU with pv_unhalted reads as RUNNABLE")
 
 		By("running the AP: it leaves the HLT and halts again")
-		rr = ap.RunFor(200 * time.Millisecond)
+		rr = harness.RunFor(ap, 200*time.Millisecond)
 		Expect(rr.DeadlinePassed).To(BeTrue(), "the AP halts again: %s; %s", rr, m.State(ap))
 		expectMPState(ap, uapi.KVM_MP_STATE_HALTED, "pv_unhalted is consumed once the vCPU ran")
 	})

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 
@@ -91,12 +90,8 @@ func CreateVM(sys *kvm.System, a arch.Arch) *kvm.VM {
 // report (call it from a BeforeSuite) and prints it, so every report says
 // which kernel and KVM module it judged.
 func RecordHost() {
+	CheckTimeScale()
 	info := hostinfo.Read(kvm.DevicePath())
 	AddReportEntry("host", info.String())
 	fmt.Fprintln(os.Stderr, "kvmconform:", info)
 }
-
-// RunDeadline bounds every KVM_RUN a spec expects to return by itself. It is
-// generous because the suites also run under QEMU TCG with nested KVM, where
-// a guest instruction can cost milliseconds.
-const RunDeadline = 10 * time.Second

@@ -167,12 +167,14 @@ func (m *Machine) State(v *kvm.VCPU) string {
 }
 
 // Run issues one KVM_RUN bounded by RunDeadline and fails the spec, with the
-// vCPU state, if the deadline passed.
+// vCPU state, if the deadline passed (the message then says whether the
+// kernel ignored immediate_exit) or the vCPU got stuck (the message starts
+// with STUCK).
 func (m *Machine) Run(v *kvm.VCPU) kvm.RunResult {
 	GinkgoHelper()
-	rr := v.RunFor(RunDeadline)
-	if rr.DeadlinePassed {
-		Fail(fmt.Sprintf("KVM_RUN did not return within %v: %s; %s", RunDeadline, rr, m.State(v)))
+	rr := v.RunBounded(RunDeadline(), KickGrace())
+	if rr.DeadlinePassed || rr.Stuck {
+		Fail(fmt.Sprintf("%s; %s", rr, m.State(v)))
 	}
 	return rr
 }
