@@ -78,7 +78,8 @@ func (b *Builder) goCmd(ctx context.Context, dir, goarch string, args ...string)
 	return stdout.String(), nil
 }
 
-// List returns the packages matched by the pattern that have tests.
+// List returns the packages matched by the pattern that have tests, except
+// internal ones.
 func (b *Builder) List(ctx context.Context, goarch string) ([]Suite, error) {
 	out, err := b.goCmd(ctx, b.dir(), goarch, "list", "-f",
 		`{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{"\t"}}{{.Dir}}{{end}}`, b.pattern())
@@ -93,7 +94,7 @@ func (b *Builder) List(ctx context.Context, goarch string) ([]Suite, error) {
 	seen := map[string]string{}
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		pkg, dir, ok := strings.Cut(line, "\t")
-		if !ok {
+		if !ok || isInternal(pkg) {
 			continue
 		}
 		name := SuiteName(root, dir, pkg)
@@ -107,6 +108,13 @@ func (b *Builder) List(ctx context.Context, goarch string) ([]Suite, error) {
 		return nil, fmt.Errorf("no packages with tests match %s in %s", b.pattern(), b.dir())
 	}
 	return suites, nil
+}
+
+// isInternal reports whether pkg is an internal package: below suites/
+// those hold the shared harness and its own unit tests (which build and
+// run planted suites with the go command), not specs to run in a guest.
+func isInternal(pkg string) bool {
+	return strings.Contains(pkg+"/", "/internal/")
 }
 
 // SuiteName names a suite binary after its directory below root

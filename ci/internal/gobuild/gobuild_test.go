@@ -50,6 +50,7 @@ func TestCrossBuild(t *testing.T) {
 	write("suites/one/one_test.go", "package one\n\nimport \"testing\"\n\nfunc TestOne(t *testing.T) {}\n")
 	write("suites/two/deep/two_test.go", "package deep\n\nimport \"testing\"\n\nfunc TestTwo(t *testing.T) {}\n")
 	write("suites/notests/x.go", "package notests\n")
+	write("suites/internal/helper/helper_test.go", "package helper\n\nimport \"testing\"\n\nfunc TestHelper(t *testing.T) {}\n")
 	b := &Builder{Dir: mod, Out: t.TempDir()}
 	for _, goarch := range []string{"amd64", "arm64", "ppc64le", "riscv64", "s390x", "mips64le"} {
 		suites, err := b.Suites(t.Context(), goarch)
