@@ -3,7 +3,6 @@
 package mpstate_test
 
 import (
-	"os"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -26,10 +25,7 @@ var _ = Describe("x86 mp_state of a PV-unhalted vCPU", Label("x86", "mp-state"),
 	It("reports a HALTED vCPU kicked by KVM_HC_KICK_CPU as RUNNABLE [MP-X13]", Label("MP-X13"), func() {
 		sys := harness.OpenKVM()
 		a := harness.RequireArch("x86")
-		scenario := "vmcall-kick-cpu"
-		if _, err := os.Stat("/sys/module/kvm_amd"); err == nil {
-			scenario = "vmmcall-kick-cpu"
-		}
+		scenario := harness.HypercallInstruction(sys) + "-kick-cpu"
 		m, bsp := harness.NewMachineVCPU(sys, a, scenario, harness.MachineOptions{IRQChip: true})
 		ap := m.AddVCPUNoEntry(1, arch.InitOptions{})
 		Expect(ap.SetMPState(uapi.KVM_MP_STATE_RUNNABLE)).To(Equal(kvm.Result{}), "start the AP without INIT/SIPI")
@@ -42,7 +38,10 @@ var _ = Describe("x86 mp_state of a PV-unhalted vCPU", Label("x86", "mp-state"),
 		expectMPState(ap, uapi.KVM_MP_STATE_HALTED, "the AP halted with interrupts off")
 
 		By("KVM_HC_KICK_CPU to APIC ID 1 from the BSP")
-		Expect(m.RunToReport(bsp)).To(BeZero(), "EAX after KVM_HC_KICK_CPU (0: done; -1000: KVM_ENOSYS)")
+		m.RunPastHypercall(bsp, uapi.KVM_EXIT_IO)
+		report, ok := m.Report(bsp)
+		Expect(ok).To(BeTrue(), "the BSP reports EAX after KVM_HC_KICK_CPU: %s", m.State(bsp))
+		Expect(report).To(BeZero(), "EAX after KVM_HC_KICK_CPU (0: done; -1000: KVM_ENOSYS)")
 		expectMPState(ap, uapi.KVM_MP_STATE_RUNNABLE, "a HALTED vCPU with pv_unhalted reads as RUNNABLE")
 
 		By("running the AP: it leaves the HLT and halts again")
