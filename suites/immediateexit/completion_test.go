@@ -12,7 +12,6 @@ import (
 	"github.com/kvmconform/kvmconform/arch/host"
 	"github.com/kvmconform/kvmconform/guests"
 	"github.com/kvmconform/kvmconform/internal/uapi"
-	"github.com/kvmconform/kvmconform/kvm"
 	"github.com/kvmconform/kvmconform/suites/internal/harness"
 )
 
@@ -88,26 +87,22 @@ var _ = Describe("Completion of a pending MMIO read before an immediate exit", L
 
 			By("answering the read and running with immediate_exit = 1")
 			v.Run().SetMMIOData(mmioData[:])
-			rr := immediateRunAfterExit(m, v)
+			rr := m.RunImmediate(v)
 			Expect(rr.Errno).To(Equal(unix.EINTR), "KVM_RUN with immediate_exit after the MMIO read: %s; %s", rr, m.State(v))
 			want := load.Expect(dataValue(m, load.Width), before)
 			got, err := a.Reg(v, load.Reg)
 			Expect(err).NotTo(HaveOccurred())
-			Expect(got).To(Equal(want), "%s after completion (data % x, %s before: %#x)", load.Reg, mmioData[:load.Width], load.Reg, before)
-			pc, err := a.PC(v)
-			Expect(err).NotTo(HaveOccurred())
-			Expect(pc).To(Equal(m.Sym("after")), "PC after completion: past the load, at `after`")
+			harness.ExpectHex(got, want, "%s after completion (data % x, %s before: %#x)", load.Reg, mmioData[:load.Width], load.Reg, before)
+			m.ExpectPC(v, "after", "PC after completion: past the load")
 			Expect(m.Marker()).To(BeZero(), "the marker store after the load ran during the immediate exit")
 
 			By("running with immediate_exit = 1 again: nothing is completed twice")
-			rr = immediateRunAfterExit(m, v)
+			rr = m.RunImmediate(v)
 			Expect(rr.Errno).To(Equal(unix.EINTR), "%s", rr)
 			got2, err := a.Reg(v, load.Reg)
 			Expect(err).NotTo(HaveOccurred())
-			Expect(got2).To(Equal(got), "%s after a second immediate run (CMP-13)", load.Reg)
-			pc2, err := a.PC(v)
-			Expect(err).NotTo(HaveOccurred())
-			Expect(pc2).To(Equal(pc), "PC after a second immediate run (CMP-13)")
+			harness.ExpectHex(got2, got, "%s after a second immediate run (CMP-13)", load.Reg)
+			m.ExpectPC(v, "after", "PC after a second immediate run (CMP-13)")
 
 			By("clearing immediate_exit: the guest continues past the load")
 			v.Run().SetImmediateExit(0)
@@ -131,11 +126,4 @@ func dataValue(m *harness.Machine, width int) uint64 {
 		return v
 	}
 	return binary.LittleEndian.Uint64(b[:])
-}
-
-// immediateRunAfterExit is an immediate run that must not block.
-func immediateRunAfterExit(m *harness.Machine, v *kvm.VCPU) kvm.RunResult {
-	GinkgoHelper()
-	v.Run().SetImmediateExit(1)
-	return m.Run(v)
 }

@@ -32,7 +32,7 @@ func checkPCDuringExit(m *harness.Machine, v *kvm.VCPU, exit uint32, access arch
 	if c.PCPastAtExit {
 		sym = "after"
 	}
-	Expect(pc).To(Equal(m.Sym(sym)), "PC during the pending %s: at `%s` per %s", c.Name(), sym, c.Source)
+	m.ExpectPC(v, sym, "PC during the pending %s (per %s)", c.Name(), c.Source)
 }
 
 // machineFor builds the host architecture's machine for scenario, with
@@ -66,7 +66,7 @@ func completeOnce(m *harness.Machine, v *kvm.VCPU, check func(), regs ...string)
 	v.Run().SetImmediateExit(1)
 	rr := m.Run(v)
 	Expect(rr.Errno).To(Equal(unix.EINTR), "KVM_RUN with immediate_exit after the exit: %s; %s", rr, m.State(v))
-	Expect(pcOf(m, v)).To(Equal(m.Sym("after")), "PC after completion: at `after`")
+	m.ExpectPC(v, "after", "PC after completion: at `after`")
 	Expect(m.Marker()).To(BeZero(), "the code after the instruction ran during the immediate exit")
 	if check != nil {
 		check()
@@ -77,7 +77,7 @@ func completeOnce(m *harness.Machine, v *kvm.VCPU, check func(), regs ...string)
 	}
 	rr = m.Run(v)
 	Expect(rr.Errno).To(Equal(unix.EINTR), "second immediate run: %s", rr)
-	Expect(pcOf(m, v)).To(Equal(m.Sym("after")), "PC after a second immediate run (CMP-13)")
+	m.ExpectPC(v, "after", "PC after a second immediate run (CMP-13)")
 	for _, r := range regs {
 		Expect(regOf(m, v, r)).To(Equal(before[r]), "%s after a second immediate run (CMP-13)", r)
 	}
@@ -115,7 +115,7 @@ var _ = Describe("Completion of other pending exits", Label("completion", "immed
 		sbi := v.Run().RiscvSBI()
 		Expect([]uint64{sbi.ExtensionID, sbi.FunctionID, sbi.Args[0]}).To(Equal([]uint64{m.Sym("SBI_EID"), m.Sym("SBI_FID"), 0xa0}),
 			"riscv_sbi {extension_id, function_id, args[0]}")
-		Expect(pcOf(m, v)).To(Equal(m.Sym("insn")), "sepc during the pending SBI exit")
+		m.ExpectPC(v, "insn", "sepc during the pending SBI exit")
 		v.Run().SetRiscvSBIRet(0, 0x1234)
 		completeOnce(m, v, func() {
 			Expect([]uint64{regOf(m, v, "a0"), regOf(m, v, "a1")}).To(Equal([]uint64{0, 0x1234}), "a0/a1 = riscv_sbi.ret[0]/ret[1] after completion")
@@ -155,8 +155,8 @@ var _ = Describe("arm64 MMIO aborts without a valid syndrome", Label("completion
 		m, v := machineFor("mmio-nisv")
 		rr := m.Run(v)
 		Expect(rr.Result).To(Equal(kvm.Fail(unix.ENOSYS)), "KVM_RUN on an ldp from MMIO without KVM_CAP_ARM_NISV_TO_USER: %s; %s", rr, m.State(v))
-		Expect(pcOf(m, v)).To(Equal(m.Sym("insn")), "PC after the failed run")
-		Expect(regOf(m, v, "x1")).To(Equal(m.Sym("POISON")), "x1 after the failed run")
+		m.ExpectPC(v, "insn", "PC after the failed run")
+		harness.ExpectHex(regOf(m, v, "x1"), m.Sym("POISON"), "x1 after the failed run")
 	})
 
 	It("exit with KVM_EXIT_ARM_NISV with KVM_CAP_ARM_NISV_TO_USER, with nothing to complete", func() {
@@ -175,7 +175,7 @@ var _ = Describe("arm64 MMIO aborts without a valid syndrome", Label("completion
 			Expect(x.FaultIPA).To(Equal(m.Layout.MMIOBase), "%s: arm_nisv.fault_ipa", what)
 			Expect(x.EsrIss&^uint64(issCM|issWnR|issFSC)).To(BeZero(), "%s: arm_nisv.esr_iss %#x has bits beyond CM, WnR and FSC", what, x.EsrIss)
 			Expect(x.EsrIss&issWnR).To(BeZero(), "%s: arm_nisv.esr_iss %#x says write for a load", what, x.EsrIss)
-			Expect(pcOf(m, v)).To(Equal(m.Sym("insn")), "%s: PC at the ldp", what)
+			m.ExpectPC(v, "insn", "%s: PC at the ldp", what)
 			AddReportEntry("NISV esr_iss", fmt.Sprintf("%#x", x.EsrIss))
 		}
 		nisvExit("first run")
@@ -183,8 +183,8 @@ var _ = Describe("arm64 MMIO aborts without a valid syndrome", Label("completion
 		v.Run().SetImmediateExit(1)
 		rr := m.Run(v)
 		Expect(rr.Errno).To(Equal(unix.EINTR), "immediate run after the NISV exit: %s", rr)
-		Expect(pcOf(m, v)).To(Equal(m.Sym("insn")), "PC after the immediate run: nothing to complete")
-		Expect(regOf(m, v, "x1")).To(Equal(m.Sym("POISON")), "x1 after the immediate run")
+		m.ExpectPC(v, "insn", "PC after the immediate run: nothing to complete")
+		harness.ExpectHex(regOf(m, v, "x1"), m.Sym("POISON"), "x1 after the immediate run")
 		v.Run().SetImmediateExit(0)
 
 		nisvExit("run again without emulating")

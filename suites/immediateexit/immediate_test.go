@@ -11,13 +11,6 @@ import (
 	"github.com/kvmconform/kvmconform/suites/internal/harness"
 )
 
-// immediateRun sets immediate_exit = 1 and runs once (bounded).
-func immediateRun(m *harness.Machine, v *kvm.VCPU) kvm.RunResult {
-	GinkgoHelper()
-	v.Run().SetImmediateExit(1)
-	return m.Run(v)
-}
-
 // expectImmediateExit checks the immediate-exit signature: -1/EINTR.
 func expectImmediateExit(m *harness.Machine, v *kvm.VCPU, rr kvm.RunResult, what string) {
 	GinkgoHelper()
@@ -44,7 +37,7 @@ var _ = Describe("immediate_exit on a vCPU with nothing pending", Label("immedia
 		before := m.Arch.Dump(v)
 		pc, err := m.Arch.PC(v)
 		Expect(err).NotTo(HaveOccurred())
-		rr := immediateRun(m, v)
+		rr := m.RunImmediate(v)
 		expectImmediateExit(m, v, rr, "fresh vCPU")
 		_, reported := m.Report(v)
 		Expect(reported).To(BeFalse(), "the guest ran to its report: %s", m.State(v))
@@ -61,7 +54,7 @@ var _ = Describe("immediate_exit on a vCPU with nothing pending", Label("immedia
 	It("leaves exit_reason as it was (soft check, reported) [IE-2]", Label("IE-2"), func() {
 		const sentinel = 0xdeadbeef
 		v.Run().SetExitReason(sentinel)
-		rr := immediateRun(m, v)
+		rr := m.RunImmediate(v)
 		expectImmediateExit(m, v, rr, "fresh vCPU")
 		if got := v.Run().ExitReason(); got != sentinel {
 			AddReportEntry("IE-2 deviation", fmt.Sprintf("the immediate path wrote exit_reason = %d (%s)", got, kvm.ExitReasonName(got)))
@@ -73,7 +66,7 @@ var _ = Describe("immediate_exit on a vCPU with nothing pending", Label("immedia
 	// IE-3: the kernel only reads immediate_exit (READ_ONCE); userspace
 	// must clear it. [4.11]
 	It("leaves immediate_exit set after returning [IE-3]", Label("IE-3"), func() {
-		rr := immediateRun(m, v)
+		rr := m.RunImmediate(v)
 		expectImmediateExit(m, v, rr, "fresh vCPU")
 		Expect(v.Run().ImmediateExit()).To(Equal(uint8(1)), "run->immediate_exit after KVM_RUN")
 	})
@@ -84,7 +77,7 @@ var _ = Describe("immediate_exit on a vCPU with nothing pending", Label("immedia
 		pc, err := m.Arch.PC(v)
 		Expect(err).NotTo(HaveOccurred())
 		for i := 0; i < 5; i++ {
-			expectImmediateExit(m, v, immediateRun(m, v), fmt.Sprintf("immediate run %d", i+1))
+			expectImmediateExit(m, v, m.RunImmediate(v), fmt.Sprintf("immediate run %d", i+1))
 			pc2, err := m.Arch.PC(v)
 			Expect(err).NotTo(HaveOccurred())
 			Expect(pc2).To(Equal(pc), "PC after immediate run %d", i+1)

@@ -178,3 +178,12 @@ func (m *Machine) Run(v *kvm.VCPU) kvm.RunResult {
 	}
 	return rr
 }
+
+// RunImmediate sets immediate_exit = 1 and issues one bounded KVM_RUN (Run),
+// which must come back by itself: a kernel that ignores immediate_exit
+// fails the spec with a message that says so. immediate_exit stays set.
+func (m *Machine) RunImmediate(v *kvm.VCPU) kvm.RunResult {
+	GinkgoHelper()
+	v.Run().SetImmediateExit(1)
+	return m.Run(v)
+}
