@@ -12,9 +12,15 @@ func mpName(s uint32) string {
 	if n, ok := mpNames[s]; ok {
 		return fmt.Sprintf("%d (%s)", s, n)
 	}
-	return fmt.Sprintf("%d", s)
+	return fmt.Sprintf("%#x (undefined)", s)
 }
 
 // sentinel pre-fills struct kvm_mp_state so an ioctl that does not write it
 // is visible.
 const sentinel = 0xdeadbeef
+
+// undefinedMPStates are KVM_SET_MP_STATE values past the end of the uapi
+// enum (KVM_MP_STATE_SUSPENDED = 10 is the last, 5.19): the first unused
+// one, a small one, a high-bit one and all ones, which every architecture
+// rejects.
+var undefinedMPStates = []uint32{11, 99, 0x80000000, 0xffffffff}

@@ -169,7 +169,12 @@ var _ = Describe("x86 mp_state and INIT/SIPI", Label("x86", "init-sipi"), func()
 		Entry("LAPIC: OPERATING rejected", true, uint32(7), false),
 		Entry("LAPIC: LOAD rejected", true, uint32(8), false),
 		Entry("LAPIC: SUSPENDED rejected", true, uint32(10), false),
+		Entry("LAPIC: 11 rejected", true, uint32(11), false),
+		Entry("LAPIC: 99 rejected", true, uint32(99), false),
+		Entry("LAPIC: 0x80000000 rejected", true, uint32(0x80000000), false),
 		Entry("LAPIC: 0xffffffff rejected", true, uint32(0xffffffff), false),
+		Entry("no LAPIC: 11 rejected", false, uint32(11), false),
+		Entry("no LAPIC: 0xffffffff rejected", false, uint32(0xffffffff), false),
 	)
 
 	// MP-X4: SET_MP_STATE(SIPI_RECEIVED) is translated into INIT_RECEIVED plus
