@@ -191,6 +191,9 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "bench" {
 		return benchMain(args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "program" {
+		return programMain(args[1:], stdout, stderr)
+	}
 	c, err := parse(args, stderr)
 	if code, done := flagError("ci", err, stderr); done {
 		return code
