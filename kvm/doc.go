@@ -8,9 +8,15 @@
 // value and the errno, so a spec can tell EINVAL from ENOTTY from ENXIO and
 // see a positive return (s390 KVM_GET_MP_STATE returns the state itself).
 //
-// Every KVM_RUN is bounded: VCPU.RunFor arms a watchdog that kicks the vCPU
-// (immediate_exit = 1, then tgkill with KickSignal) when its deadline passes
-// and reports that distinctly from an EINTR the caller asked for.
+// Every KVM_RUN is bounded: VCPU.RunBounded arms a watchdog that kicks the
+// vCPU (immediate_exit = 1, then tgkill with KickSignal) when its deadline
+// passes and reports that distinctly from an EINTR the caller asked for. A
+// vCPU that does not come back even then is abandoned, not closed: its
+// thread, fd, kvm_run mapping and its VM's memory and fd stay until the
+// process exits (Abandoned lists them), so a late return out of KVM_RUN
+// never touches freed memory. The harness's outcomes (deadline passed,
+// stuck, a call not issued) are never dressed up as an errno:
+// Result.Unanswered carries them.
 //
 // The ioctl numbers, struct layouts and kvm_run offsets come from
 // internal/uapi, generated per GOARCH from the kernel headers; the per-arch
