@@ -110,6 +110,9 @@ type Options struct {
 	// names ("abi"), matched against the end of each report's SuitePath.
 	// Every suite in the reports must have reported completely too.
 	Suites []string
+	// NoReport, if set, says why there is no report to apply (missing,
+	// truncated); it fails the verdict.
+	NoReport string
 }
 
 // Result is a run's classification and verdict.
@@ -117,7 +120,8 @@ type Result struct {
 	// Host is the host the expectations were matched against (zero when
 	// unknown: then none applies).
 	Host Host
-	// HostNote says where Host came from, or why it is unknown.
+	// HostNote says where Host came from, or why it is unknown
+	// (Host.Known).
 	HostNote string
 	// Specs are every It spec, and every failed suite-level node (as
 	// Failed), in report order.
@@ -188,14 +192,14 @@ func Apply(reports []types.Report, list []Expectation, opt Options) *Result {
 	if opt.Host != nil {
 		res.Host, res.HostNote = *opt.Host, "given by the runner"
 		if !res.Host.Known() {
-			res.HostNote = "unknown: the runner gave no GOARCH or kernel release"
+			res.HostNote = "the runner gave no GOARCH or kernel release"
 		}
 	} else {
 		switch h, ok, err := HostOf(reports); {
 		case err != nil:
-			res.HostNote = "unknown: " + err.Error()
+			res.HostNote = err.Error()
 		case !ok:
-			res.HostNote = "unknown: no \"host\" entry in the reports"
+			res.HostNote = "no \"host\" entry in the reports"
 		default:
 			res.Host, res.HostNote = h, "from the reports"
 		}
@@ -293,7 +297,10 @@ func Apply(reports []types.Report, list []Expectation, opt Options) *Result {
 			res.Counts.Failed++
 		}
 	}
-	if len(reports) == 0 && len(opt.Suites) == 0 {
+	switch {
+	case opt.NoReport != "":
+		res.Fail(opt.NoReport)
+	case len(reports) == 0 && len(opt.Suites) == 0:
 		res.Fail("the report holds no suite")
 	}
 	for _, e := range res.Applicable {

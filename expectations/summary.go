@@ -45,7 +45,10 @@ func (r *Result) whyNotOK() string {
 	if n := len(r.Incomplete()); n > 0 {
 		parts = append(parts, plural(n, "suite did not report", "suites did not report"))
 	}
-	parts = append(parts, r.Problems...)
+	for _, pr := range r.Problems {
+		head, _, _ := strings.Cut(pr, ":")
+		parts = append(parts, head)
+	}
 	return strings.Join(parts, ", ")
 }
 
