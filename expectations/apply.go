@@ -178,9 +178,9 @@ func (r *Result) Incomplete() []Suite {
 	return out
 }
 
-// Fail records a problem of the run as a whole (e.g. "no report"); it
+// fail records a problem of the run as a whole (e.g. "no report"); it
 // fails the verdict and counts as one failure.
-func (r *Result) Fail(problem string) {
+func (r *Result) fail(problem string) {
 	r.Problems = append(r.Problems, problem)
 	r.Counts.Failed++
 }
@@ -299,9 +299,9 @@ func Apply(reports []types.Report, list []Expectation, opt Options) *Result {
 	}
 	switch {
 	case opt.NoReport != "":
-		res.Fail(opt.NoReport)
+		res.fail(opt.NoReport)
 	case len(reports) == 0 && len(opt.Suites) == 0:
-		res.Fail("the report holds no suite")
+		res.fail("the report holds no suite")
 	}
 	for _, e := range res.Applicable {
 		if !used[e] {
