@@ -28,6 +28,7 @@ import (
 	"github.com/kvmconform/kvmconform/ci/internal/results"
 	"github.com/kvmconform/kvmconform/ci/internal/runner"
 	"github.com/kvmconform/kvmconform/ci/internal/target"
+	"github.com/kvmconform/kvmconform/expectations"
 )
 
 const usage = `usage: go run ./ci run [flags]
@@ -49,7 +50,7 @@ type config struct {
 	arch, kernel, modules string
 	ginkgoArgs            string
 	matrix, verbose       bool
-	knownFile             string
+	expectFiles           []string
 	opt                   runner.Options
 }
 
@@ -123,14 +124,13 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 		}
 		*p = abs
 	}
-	if c.knownFile == "" {
-		c.knownFile = filepath.Join(c.opt.SuiteDir, "ci", "known-failures.json")
-	}
-	known, err := results.LoadKnownFailures(c.knownFile)
+	// The shipped expectations and the user's files, read before anything
+	// boots: a missing or malformed file is a usage error.
+	list, err := expectations.Load(c.expectFiles...)
 	if err != nil {
-		return nil, fmt.Errorf("%w: --known %s: %v", errUsage, c.knownFile, err)
+		return nil, fmt.Errorf("%w: --expect: %v", errUsage, err)
 	}
-	c.opt.Known = known
+	c.opt.Expect = list
 	return c, nil
 }
 
@@ -183,8 +183,26 @@ func newFlags(c *config, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.ginkgoArgs, "ginkgo-args", "", "extra arguments for every suite binary, split like a shell would (e.g. '-ginkgo.label-filter=smoke')")
 	fs.IntVar(&c.opt.Repeat, "repeat", 1, "run each suite this many times in a row in the guest, stopping at the first failing run (raise --timeout to match)")
 	fs.BoolVar(&c.verbose, "v", false, "copy the guest console to stderr as it arrives")
-	fs.StringVar(&c.knownFile, "known", "", "investigated failures counted apart from new ones (default <src>/ci/known-failures.json)")
+	fs.Var(fileList{&c.expectFiles}, "expect", "an expectations file added to the shipped list (expectations/expectations.yaml); repeatable, each must exist")
 	return fs
+}
+
+// fileList is a repeatable flag.
+type fileList struct{ files *[]string }
+
+func (f fileList) String() string {
+	if f.files == nil {
+		return ""
+	}
+	return strings.Join(*f.files, ",")
+}
+
+func (f fileList) Set(s string) error {
+	if s == "" {
+		return errors.New("empty file name")
+	}
+	*f.files = append(*f.files, s)
+	return nil
 }
 
 func realMain(args []string, stdout, stderr io.Writer) int {
@@ -261,8 +279,9 @@ func runSuites(ctx context.Context, r *runner.Runner, c *config, stdout, stderr 
 			fmt.Fprintf(stderr, "ci: %v\n", err)
 		}
 	}
-	// The table ends with the closing line "N passed, N failed, N skipped";
-	// keep it the last line on stdout.
+	// The table ends with the expectations' lines, the expected count and
+	// the closing line "N passed, N failed, N skipped"; keep that the last
+	// line on stdout.
 	fmt.Fprintln(stdout)
 	stdout.Write(table.Bytes())
 	if ctx.Err() != nil {

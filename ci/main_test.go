@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kvmconform/kvmconform/expectations"
 )
 
 func TestSplitArgs(t *testing.T) {
@@ -55,9 +57,22 @@ func TestParse(t *testing.T) {
 	if c, err := parse([]string{"run", "--matrix", "-v"}, &stderr); err != nil || !c.matrix || c.opt.Console == nil {
 		t.Fatalf("matrix: %+v %v", c, err)
 	}
+	// The shipped expectations, then each --expect file.
+	shipped, err := expectations.Shipped()
+	if err != nil {
+		t.Fatal(err)
+	}
+	waivers := filepath.Join(t.TempDir(), "waivers.yaml")
+	os.WriteFile(waivers, []byte("- {id: CMP-4, arch: amd64, kind: kernel bug, reason: r}\n"), 0o644)
+	c, err = parse([]string{"run", "--matrix", "--expect", waivers, "--expect", waivers}, &stderr)
+	if err != nil || len(c.opt.Expect) != len(shipped)+2 || c.opt.Expect[len(shipped)].Where() != waivers+":1" {
+		t.Fatalf("--expect: %v %v", c.opt.Expect, err)
+	}
 }
 
 func TestBadFlags(t *testing.T) {
+	badExpect := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(badExpect, []byte("- id: CMP-2\n"), 0o644)
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -76,6 +91,9 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"run", "--arch", "amd64", "--ginkgo-args", "'oops"}, "unterminated single quote"},
 		{[]string{"run", "--arch", "amd64", "--ginkgo-args", "smoke"}, `"smoke" is not a flag`},
 		{[]string{"run", "--arch", "amd64", "extra"}, `unexpected argument "extra"`},
+		{[]string{"run", "--arch", "amd64", "--expect", "/nonexistent/waivers.yaml"}, "--expect: expectations file /nonexistent/waivers.yaml does not exist"},
+		{[]string{"run", "--matrix", "--expect", badExpect}, `--expect: ` + badExpect + `:1: entry 1 (CMP-2): missing arch`},
+		{[]string{"run", "--arch", "amd64", "--known", "ci/known-failures.json"}, "flag provided but not defined: -known"},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := realMain(tc.args, &stdout, &stderr)

@@ -1,6 +1,6 @@
 // Package results turns the Ginkgo JSON reports that came back from a guest
-// into counts, JUnit XML and the matrix table, and writes a run's output
-// directory atomically.
+// into JUnit XML and the matrix table (with what package expectations made
+// of them), and writes a run's output directory atomically.
 package results
 
 import (
@@ -16,15 +16,24 @@ import (
 
 	"github.com/onsi/ginkgo/v2/reporters"
 	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/kvmconform/kvmconform/expectations"
 )
 
-// Counts are spec outcomes. Pending specs count as skipped. Known counts
-// failed specs that a KnownFailure entry covers; they are not in Failed.
+// Counts are a row's spec outcomes, as expectations.Apply classified them:
+// Failed are the unexpected failures (and suites that did not report),
+// Expected the failures an expectation covers. Pending specs count as
+// skipped.
 type Counts struct {
-	Passed  int `json:"passed"`
-	Failed  int `json:"failed"`
-	Skipped int `json:"skipped"`
-	Known   int `json:"knownFailures"`
+	Passed   int `json:"passed"`
+	Failed   int `json:"failed"`
+	Skipped  int `json:"skipped"`
+	Expected int `json:"expected"`
+}
+
+// CountsOf converts expectations' counts.
+func CountsOf(c expectations.Counts) Counts {
+	return Counts{Passed: c.Passed, Failed: c.Failed, Skipped: c.Skipped, Expected: c.Expected}
 }
 
 // Add adds o to c.
@@ -32,11 +41,12 @@ func (c *Counts) Add(o Counts) {
 	c.Passed += o.Passed
 	c.Failed += o.Failed
 	c.Skipped += o.Skipped
-	c.Known += o.Known
+	c.Expected += o.Expected
 }
 
-// String is the plain closing line: "N passed, N failed, N skipped".
-// Known failures are reported on their own lines before it.
+// String is the plain closing line CI runners recognise: "N passed, N
+// failed, N skipped". Expected failures are reported on the lines before
+// it, never on it.
 func (c Counts) String() string {
 	return fmt.Sprintf("%d passed, %d failed, %d skipped", c.Passed, c.Failed, c.Skipped)
 }
@@ -51,37 +61,6 @@ func ParseReport(data []byte) ([]types.Report, error) {
 		return nil, fmt.Errorf("parsing Ginkgo JSON report: no suite in it")
 	}
 	return reports, nil
-}
-
-// Count counts It specs by state. A failed suite-level node (BeforeSuite,
-// AfterSuite, ...) counts as one failure, and so does a suite that did not
-// succeed without any failed spec.
-func Count(reports []types.Report) Counts {
-	var c Counts
-	for _, r := range reports {
-		failed := 0
-		for _, s := range r.SpecReports {
-			if s.LeafNodeType != types.NodeTypeIt {
-				if s.State.Is(types.SpecStateFailureStates) {
-					failed++
-				}
-				continue
-			}
-			switch {
-			case s.State == types.SpecStatePassed:
-				c.Passed++
-			case s.State.Is(types.SpecStateFailureStates):
-				failed++
-			case s.State.Is(types.SpecStateSkipped | types.SpecStatePending):
-				c.Skipped++
-			}
-		}
-		if failed == 0 && !r.SuiteSucceeded {
-			failed = 1
-		}
-		c.Failed += failed
-	}
-	return c
 }
 
 // JUnit writes the JUnit XML for reports (one file; several suites in one
@@ -190,30 +169,43 @@ type Row struct {
 	Note string
 	// Err is a run that did not complete; it counts as one failure.
 	Err error
-	// Findings are the failed specs a known-failure entry covers.
-	Findings []Finding
+	// Expect is the row's classification by the expectations (nil when
+	// no suite ran).
+	Expect *expectations.Result
 	// Remark is shown in the note column next to the counts (e.g. how
 	// many repeated runs passed).
 	Remark string
 }
 
-// Total sums the rows; a row with Err adds one failure.
+// Total sums the rows; a row with Err counts at least one failure (its
+// counts may already hold it: a suite that sent no report is both).
 func Total(rows []Row) Counts {
 	var c Counts
 	for _, r := range rows {
 		c.Add(r.Counts)
-		if r.Err != nil {
+		if r.Err != nil && r.Counts.Failed == 0 {
 			c.Failed++
 		}
 	}
 	return c
 }
 
-// Table writes the matrix table followed by the closing line
-// "N passed, N failed, N skipped".
+// Label names a row in the summary lines: "amd64 debian:trixie".
+func (r Row) Label() string {
+	if r.Kernel == "" {
+		return r.Arch
+	}
+	return r.Arch + " " + r.Kernel
+}
+
+// Table writes the matrix table, then what the expectations made of the
+// rows (one EXPECTED line per expectation with the rows and specs it
+// covered, the unexpected failures, the "fixed?" specs, the suites that did
+// not report; expectations.WriteDetails), the line "N expected failures",
+// and the closing line "N passed, N failed, N skipped".
 func Table(w io.Writer, rows []Row) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ARCH\tKERNEL\tPASSED\tFAILED\tKNOWN\tSKIPPED\tWALL\tNOTE")
+	fmt.Fprintln(tw, "ARCH\tKERNEL\tPASSED\tFAILED\tEXPECTED\tSKIPPED\tWALL\tNOTE")
 	for _, r := range rows {
 		kernel := r.Kernel
 		if kernel == "" {
@@ -231,23 +223,28 @@ func Table(w io.Writer, rows []Row) error {
 				note = "ERROR: " + firstLine(r.Err.Error())
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\n", r.Arch, kernel,
-				r.Counts.Passed, r.Counts.Failed, r.Counts.Known, r.Counts.Skipped, wall(r.Wall), note)
+				r.Counts.Passed, r.Counts.Failed, r.Counts.Expected, r.Counts.Skipped, wall(r.Wall), note)
 		}
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	var findings []Finding
+	var runs []expectations.Run
 	for _, r := range rows {
-		findings = append(findings, r.Findings...)
-	}
-	if len(findings) > 0 {
-		fmt.Fprintf(w, "%d known failures (investigated kernel or emulation findings, listed in ci/known-failures.json; they fail in the reports but not the run):\n", len(findings))
-		for _, f := range findings {
-			fmt.Fprintf(w, "  KNOWN %s\n", f)
+		if r.Expect != nil {
+			runs = append(runs, expectations.Run{Label: r.Label(), Result: r.Expect})
 		}
 	}
-	_, err := fmt.Fprintln(w, Total(rows).String())
+	if err := expectations.WriteDetails(w, runs); err != nil {
+		return err
+	}
+	total := Total(rows)
+	// The expected count has a line of its own: the closing line keeps the
+	// shape "N passed, N failed, N skipped" that CI runners recognise.
+	if _, err := fmt.Fprintf(w, "%d expected failures (listed in the expectations; they fail in the reports, not the run)\n", total.Expected); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintln(w, total.String())
 	return err
 }
 

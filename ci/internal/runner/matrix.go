@@ -86,5 +86,9 @@ func ProgressLine(row results.Row) string {
 	case row.Note != "":
 		return fmt.Sprintf("%s: %s (%s)", what, row.Note, wall)
 	}
-	return fmt.Sprintf("%s: %s in %s", what, row.Counts, wall)
+	line := fmt.Sprintf("%s: %s in %s", what, row.Counts, wall)
+	if row.Counts.Expected > 0 {
+		line += fmt.Sprintf("; %d expected failures", row.Counts.Expected)
+	}
+	return line
 }

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/onsi/ginkgo/v2/types"
+
 	"github.com/kvmconform/kvmconform/ci/internal/frame"
 	"github.com/kvmconform/kvmconform/ci/internal/gobuild"
 	"github.com/kvmconform/kvmconform/ci/internal/guestconf"
@@ -24,6 +26,7 @@ import (
 	"github.com/kvmconform/kvmconform/ci/internal/qemu"
 	"github.com/kvmconform/kvmconform/ci/internal/results"
 	"github.com/kvmconform/kvmconform/ci/internal/target"
+	"github.com/kvmconform/kvmconform/expectations"
 )
 
 // Options configure a Runner.
@@ -58,9 +61,10 @@ type Options struct {
 	// Repeat runs each suite this many times in a row in the guest,
 	// stopping at the first failing run (0 or 1: once).
 	Repeat int
-	// Known are the investigated failures (ci/known-failures.json): they
-	// are counted as Known, not Failed.
-	Known []results.KnownFailure
+	// Expect are the expectations (expectations.Load: the shipped list and
+	// the user's files) applied to every row: the failures they cover
+	// count as Expected, not Failed.
+	Expect []expectations.Expectation
 }
 
 // Target is one boot: an architecture and a kernel.
@@ -206,7 +210,47 @@ type Metadata struct {
 	Error          string            `json:"error,omitempty"`
 	Guest          *guestconf.Meta   `json:"guest,omitempty"`
 	Frames         map[string]string `json:"frameErrors,omitempty"`
-	Findings       []results.Finding `json:"knownFailures,omitempty"`
+	Expectations   *ExpectationsMeta `json:"expectations,omitempty"`
+}
+
+// ExpectationsMeta is what the expectations made of a row, one line each.
+type ExpectationsMeta struct {
+	// Host is what they were matched against.
+	Host string `json:"host"`
+	// Expected, Fixed and Failed are "ID case (file:line)" for the
+	// expected failures, the "fixed?" specs and (no expectation) the
+	// unexpected failures.
+	Expected []string `json:"expected,omitempty"`
+	Fixed    []string `json:"fixed,omitempty"`
+	Failed   []string `json:"failed,omitempty"`
+	// Unused are the expectations that matched the host but covered
+	// nothing.
+	Unused []string `json:"unused,omitempty"`
+}
+
+func expectationsMeta(res *expectations.Result) *ExpectationsMeta {
+	m := &ExpectationsMeta{Host: res.Host.String()}
+	line := func(s expectations.Spec) string {
+		l := strings.Join(s.IDs, ",") + " " + s.Text
+		if s.Expectation != nil {
+			l += " (" + s.Expectation.Where() + ")"
+		}
+		return strings.TrimSpace(l)
+	}
+	for _, s := range res.Specs {
+		switch s.Outcome {
+		case expectations.Expected:
+			m.Expected = append(m.Expected, line(s))
+		case expectations.Fixed:
+			m.Fixed = append(m.Fixed, line(s))
+		case expectations.Failed:
+			m.Failed = append(m.Failed, line(s))
+		}
+	}
+	for _, e := range res.Unused {
+		m.Unused = append(m.Unused, e.String()+" ("+e.Where()+")")
+	}
+	return m
 }
 
 // SuiteResult is one suite's outcome.
@@ -262,12 +306,12 @@ func (r *Runner) Boot(ctx context.Context, t Target) (row results.Row) {
 	}
 	defer stage.Abort()
 
-	counts, suites, gerr := r.analyse(res, spec.Config, &meta, stage, e.machine.Binary, t.Arch.GOARCH, KernelName(t.Kernel))
+	counts, suites, verdict, gerr := r.analyse(res, spec.Config, &meta, stage, e.machine.Binary, t.Arch.GOARCH)
 	if row.Err == nil {
 		row.Err = gerr
 	}
 	row.Counts = counts
-	row.Findings = meta.Findings
+	row.Expect = verdict
 	if r.opt.Repeat > 1 && meta.Guest != nil {
 		remark, err := repeatRemark(meta.Guest.Suites, r.opt.Repeat)
 		row.Remark = remark
@@ -363,26 +407,29 @@ func budget(timeout time.Duration) int {
 	return s / 2
 }
 
-// analyse decodes the console, writes the per-suite files into the stage and
-// returns the counts and the error that ended the run, if any.
-func (r *Runner) analyse(res *qemu.Result, cfg guestconf.Config, meta *Metadata, stage *results.Stage, qemuName, arch, kernelLabel string) (results.Counts, []SuiteResult, error) {
+// analyse decodes the console, writes the per-suite files into the stage,
+// applies the expectations to the suites' reports (the host as the suites
+// recorded it, with arch as its GOARCH) and returns the counts, the
+// expectations' result (nil if no suite sent a report) and the error that
+// ended the run, if any.
+func (r *Runner) analyse(res *qemu.Result, cfg guestconf.Config, meta *Metadata, stage *results.Stage, qemuName, arch string) (results.Counts, []SuiteResult, *expectations.Result, error) {
 	var total results.Counts
 	var suites []SuiteResult
 	if err := stage.WriteFile("console.log", res.Console); err != nil {
-		return total, nil, err
+		return total, nil, nil, err
 	}
 	if strings.TrimSpace(res.Stderr) != "" {
 		if err := stage.WriteFile("qemu-stderr.log", []byte(res.Stderr)); err != nil {
-			return total, nil, err
+			return total, nil, nil, err
 		}
 	}
 	dec, err := frame.Decode(bytes.NewReader(res.Console))
 	if err != nil {
-		return total, nil, err
+		return total, nil, nil, err
 	}
 	if f, ok := dec.Get(guestconf.FrameDmesg); ok {
 		if err := stage.WriteFile("dmesg.log", f.Data); err != nil {
-			return total, nil, err
+			return total, nil, nil, err
 		}
 	}
 	var gm *guestconf.Meta
@@ -413,6 +460,7 @@ func (r *Runner) analyse(res *qemu.Result, cfg guestconf.Config, meta *Metadata,
 			exitCodes[s.Name] = s.ExitCode
 		}
 	}
+	var all []types.Report
 	for _, name := range cfg.Suites {
 		sr := SuiteResult{Name: name, ExitCode: -1}
 		if c, ok := exitCodes[name]; ok {
@@ -425,29 +473,45 @@ func (r *Runner) analyse(res *qemu.Result, cfg guestconf.Config, meta *Metadata,
 				problems = append(problems, fmt.Errorf("suite %s: %w", name, err))
 			} else {
 				sr.Report = true
-				var found []results.Finding
-				sr.Counts, found = results.CountKnown(reports, arch, kernelLabel, r.opt.Known)
-				meta.Findings = append(meta.Findings, found...)
-				total.Add(sr.Counts)
+				// The guest ran the suite binary in /tmp, so SuitePath
+				// says nothing; name it as the runner does.
+				for i := range reports {
+					reports[i].SuitePath = name
+				}
+				all = append(all, reports...)
 				if err := stage.WriteFile(name+".json", f.Data); err != nil {
-					return total, suites, err
+					return total, suites, nil, err
 				}
 				if err := results.JUnit(reports, stage.Path(name+".junit.xml")); err != nil {
-					return total, suites, err
+					return total, suites, nil, err
 				}
 			}
 		}
 		suites = append(suites, sr)
+	}
+	var verdict *expectations.Result
+	if len(all) > 0 {
+		host := rowHost(all, arch, meta)
+		verdict = expectations.Apply(all, r.opt.Expect, expectations.Options{Host: &host, Suites: cfg.Suites})
+		total = results.CountsOf(verdict.Counts)
+		for i := range suites {
+			for _, s := range verdict.Suites {
+				if s.Name == suites[i].Name {
+					suites[i].Counts = results.CountsOf(s.Counts)
+				}
+			}
+		}
+		meta.Expectations = expectationsMeta(verdict)
 	}
 
 	tail := qemu.Tail(res.Console, 8)
 	if err := r.bootFailure(res, dec, qemuName, func(name string) bool {
 		return strings.HasSuffix(name, guestconf.ReportSuffix) || name == guestconf.FrameMeta
 	}); err != nil {
-		return total, suites, err
+		return total, suites, verdict, err
 	}
 	if len(problems) > 0 {
-		return total, suites, errors.Join(problems...)
+		return total, suites, verdict, errors.Join(problems...)
 	}
 	for _, s := range suites {
 		if !s.Report {
@@ -459,10 +523,32 @@ func (r *Runner) analyse(res *qemu.Result, cfg guestconf.Config, meta *Metadata,
 					}
 				}
 			}
-			return total, suites, fmt.Errorf("suite %s sent no report (%s); console tail: %s", s.Name, why, tail)
+			return total, suites, verdict, fmt.Errorf("suite %s sent no report (%s); console tail: %s", s.Name, why, tail)
 		}
 	}
-	return total, suites, nil
+	return total, suites, verdict, nil
+}
+
+// rowHost is the host a row's expectations are matched against: the one
+// the suites recorded in the guest (kernel release, KVM modules), else the
+// guest's description in meta, with the row's GOARCH either way (the
+// guest's uname -m cannot tell mips64 from mips64le).
+func rowHost(reports []types.Report, arch string, meta *Metadata) expectations.Host {
+	h, ok, err := expectations.HostOf(reports)
+	if !ok || err != nil {
+		h = expectations.Host{Kernel: meta.KernelRelease}
+		for _, m := range meta.KVMModules {
+			// /proc/modules lines: "kvm_amd 155648 0 - Live 0x0".
+			if f := strings.Fields(m); len(f) > 0 && strings.HasPrefix(f[0], "kvm") {
+				h.Modules = append(h.Modules, f[0])
+			}
+		}
+		for _, m := range meta.KVMBuiltin {
+			h.Modules = append(h.Modules, strings.ReplaceAll(m, "-", "_"))
+		}
+	}
+	h.GOARCH = arch
+	return h
 }
 
 // klogPrefix matches the "<6>" level prefixes of kernel log records.

@@ -20,6 +20,7 @@ import (
 	"github.com/kvmconform/kvmconform/ci/internal/qemu"
 	"github.com/kvmconform/kvmconform/ci/internal/results"
 	"github.com/kvmconform/kvmconform/ci/internal/target"
+	"github.com/kvmconform/kvmconform/expectations"
 )
 
 // --- analysis of console output (no QEMU) ---
@@ -59,18 +60,83 @@ func (c *console) line(s string) *console { c.WriteString(s + "\n"); return c }
 
 func analyse(t *testing.T, res *qemu.Result, suites ...string) (results.Counts, error, string) {
 	t.Helper()
-	r := &Runner{opt: Options{Timeout: 42 * time.Second}}
+	counts, _, err, dir := analyseWith(t, nil, res, suites...)
+	return counts, err, dir
+}
+
+func analyseWith(t *testing.T, expect []expectations.Expectation, res *qemu.Result, suites ...string) (results.Counts, *expectations.Result, error, string) {
+	t.Helper()
+	r := &Runner{opt: Options{Timeout: 42 * time.Second, Expect: expect}}
 	dir := filepath.Join(t.TempDir(), "out")
 	stage, err := results.NewStage(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var meta Metadata
-	counts, _, gerr := r.analyse(res, guestconf.Config{Suites: suites}, &meta, stage, "qemu-system-x86_64", "amd64", "debian:bookworm")
+	counts, _, verdict, gerr := r.analyse(res, guestconf.Config{Suites: suites}, &meta, stage, "qemu-system-x86_64", "amd64")
 	if err := stage.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	return counts, gerr, dir
+	return counts, verdict, gerr, dir
+}
+
+// TestAnalyseExpectations: the expectations apply to a row with the host the
+// suites recorded in the guest (or, without that entry, the guest's
+// description) and the row's GOARCH.
+func TestAnalyseExpectations(t *testing.T) {
+	list, err := expectations.Parse("e.yaml", []byte(`
+- {id: IE-6, case: "kvm_*_regs bit 63", arch: amd64, kernel: "6.12.*", module: kvm_amd, kind: kernel bug, reason: Bits 32-63 accepted.}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	suite := func(hostJSON string) []byte {
+		r := types.Report{SuitePath: "/tmp", SuiteSucceeded: false, SpecReports: types.SpecReports{
+			{LeafNodeType: types.NodeTypeIt, LeafNodeText: "kvm_valid_regs bit 63", LeafNodeLabels: []string{"IE-6"}, State: types.SpecStateFailed},
+			{LeafNodeType: types.NodeTypeIt, LeafNodeText: "kvm_valid_regs bit 3", LeafNodeLabels: []string{"IE-6"}, State: types.SpecStatePassed},
+		}}
+		if hostJSON != "" {
+			r.SpecReports = append(types.SpecReports{{LeafNodeType: types.NodeTypeBeforeSuite, State: types.SpecStatePassed,
+				ReportEntries: []types.ReportEntry{{Name: "host", Value: types.WrapEntryValue(json.RawMessage(hostJSON))}}}}, r.SpecReports...)
+		}
+		data, err := json.Marshal([]types.Report{r})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	for _, tc := range []struct {
+		name, host string
+		meta       guestconf.Meta
+		want       results.Counts
+	}{
+		{"host entry", `{"goarch":"amd64","kernel":"6.12.57+deb13-amd64","machine":"x86_64","modules":["kvm","kvm_amd"],"device":"/dev/kvm"}`,
+			guestconf.Meta{KernelRelease: "6.1.0-40-amd64"}, results.Counts{Passed: 1, Expected: 1}},
+		{"another kernel", `{"goarch":"amd64","kernel":"6.1.0-40-amd64","machine":"x86_64","modules":["kvm","kvm_amd"],"device":"/dev/kvm"}`,
+			guestconf.Meta{}, results.Counts{Passed: 1, Failed: 1}},
+		{"old host string", `"kernel 6.12.57+deb13-amd64 (x86_64), KVM modules: kvm,kvm_amd, device /dev/kvm"`,
+			guestconf.Meta{}, results.Counts{Passed: 1, Expected: 1}},
+		{"guest description", "", guestconf.Meta{KernelRelease: "6.12.57+deb13-amd64", ProcModules: []string{"kvm_amd 155648 0 - Live 0x0", "kvm 1171456 1 kvm_amd, Live 0x0"}},
+			results.Counts{Passed: 1, Expected: 1}},
+		{"guest description, other module", "", guestconf.Meta{KernelRelease: "6.12.57+deb13-amd64", ProcModules: []string{"kvm_intel 1 0 - Live"}},
+			results.Counts{Passed: 1, Failed: 1}},
+	} {
+		var c console
+		c.frame(t, "immediateexit.json", suite(tc.host)).
+			meta(t, func() guestconf.Meta {
+				m := tc.meta
+				m.Suites = []guestconf.SuiteRun{{Name: "immediateexit", ExitCode: 1, Report: true}}
+				return m
+			}()).
+			line(frame.ExitLine(1))
+		counts, verdict, err, _ := analyseWith(t, list, &qemu.Result{Console: c.Bytes(), Finished: true}, "immediateexit")
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if counts != tc.want || verdict == nil || verdict.Host.GOARCH != "amd64" {
+			t.Errorf("%s: counts %+v, verdict %+v", tc.name, counts, verdict)
+		}
+	}
 }
 
 func TestAnalyseSuccess(t *testing.T) {

@@ -87,11 +87,13 @@ func CreateVM(sys *kvm.System, a arch.Arch) *kvm.VM {
 }
 
 // RecordHost attaches the host's description (hostinfo.Read) to the suite
-// report (call it from a BeforeSuite) and prints it, so every report says
-// which kernel and KVM module it judged.
+// report as the entry "host" (call it from a BeforeSuite) and prints it, so
+// every report says which architecture, kernel and KVM modules it judged.
+// The entry holds the Info itself: its JSON is what package expectations
+// reads to match expectations to the run, its String the representation.
 func RecordHost() {
 	CheckTimeScale()
 	info := hostinfo.Read(kvm.DevicePath())
-	AddReportEntry("host", info.String())
+	AddReportEntry("host", info)
 	fmt.Fprintln(os.Stderr, "kvmconform:", info)
 }

@@ -1,0 +1,214 @@
+// Command kvmconform is the conformance suite's own command. For now it has
+// one subcommand:
+//
+//	go run ./cmd/kvmconform verdict [--expect FILE]... [--suites DIR,DIR] [--summary FILE] REPORT.json
+//
+// verdict applies the expectations (the shipped list, package expectations,
+// and every --expect FILE) to a run's Ginkgo JSON report and prints the
+// summary: one line per expectation with the specs it covered, the
+// unexpected failures, the "fixed?" specs, the suites that did not report,
+// and the closing line "N passed, N failed, N expected, N skipped".
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/kvmconform/kvmconform/expectations"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// A command is one subcommand: its name, a line for the usage and its
+// entry point, which returns the exit status.
+type command struct {
+	name, summary string
+	main          func(args []string, stdout, stderr io.Writer) int
+}
+
+func commands() []command {
+	return []command{
+		{"verdict", "apply the expectations to a Ginkgo JSON report and judge the run", verdictMain},
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: kvmconform <command> [flags] [arguments]")
+	fmt.Fprintln(w, "\ncommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nkvmconform <command> -h shows a command's flags.")
+}
+
+// run dispatches to a subcommand. Exit status 2 is a usage error.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		usage(stdout)
+		return 0
+	}
+	var names []string
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.main(args[1:], stdout, stderr)
+		}
+		names = append(names, c.name)
+	}
+	fmt.Fprintf(stderr, "kvmconform: unknown command %q (want %s)\n", args[0], strings.Join(names, ", "))
+	return 2
+}
+
+// listFlag is a repeatable flag; with split, each value is also split at
+// commas.
+type listFlag struct {
+	values *[]string
+	split  bool
+}
+
+func (l listFlag) String() string {
+	if l.values == nil {
+		return ""
+	}
+	return strings.Join(*l.values, ",")
+}
+
+func (l listFlag) Set(s string) error {
+	parts := []string{s}
+	if l.split {
+		parts = strings.Split(s, ",")
+	}
+	for _, p := range parts {
+		if p = strings.TrimSpace(p); p == "" {
+			return errors.New("empty value")
+		}
+		*l.values = append(*l.values, p)
+	}
+	return nil
+}
+
+const verdictUsage = `usage: kvmconform verdict [--expect FILE]... [--suites DIR,DIR] [--summary FILE] REPORT.json
+
+Applies the shipped expectations (expectations/expectations.yaml) and every
+--expect FILE to REPORT.json (a Ginkgo JSON report, one entry per suite) and
+prints the summary, ending with "N passed, N failed, N expected, N skipped".
+
+Exit status: 0 when every failure is expected and every suite reported
+completely; 1 otherwise (a missing or truncated REPORT.json included);
+2 on a usage error (bad flag, unreadable or malformed expectations file,
+unreadable REPORT.json, unwritable --summary).
+
+flags:
+`
+
+type verdictConfig struct {
+	expect, suites []string
+	summary        string
+	report         string
+}
+
+func parseVerdict(args []string, stderr io.Writer) (*verdictConfig, error) {
+	c := &verdictConfig{}
+	fs := flag.NewFlagSet("verdict", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Var(listFlag{values: &c.expect}, "expect", "an expectations file added to the shipped list (repeatable; it must exist)")
+	fs.Var(listFlag{values: &c.suites, split: true}, "suites", "suites that must have reported, comma-separated (e.g. suites/abi,suites/kick; repeatable)")
+	fs.StringVar(&c.summary, "summary", "", "also write the summary to this file")
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprint(stderr, verdictUsage)
+				fs.SetOutput(stderr)
+				fs.PrintDefaults()
+			}
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		// Flags may follow the report too.
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	switch len(positional) {
+	case 0:
+		return nil, errors.New("missing REPORT.json")
+	case 1:
+		c.report = positional[0]
+	default:
+		return nil, fmt.Errorf("one REPORT.json, not %d (%s)", len(positional), strings.Join(positional, " "))
+	}
+	return c, nil
+}
+
+func verdictMain(args []string, stdout, stderr io.Writer) int {
+	c, err := parseVerdict(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "kvmconform verdict: %v (kvmconform verdict -h for help)\n", err)
+		return 2
+	}
+	list, err := expectations.Load(c.expect...)
+	if err != nil {
+		fmt.Fprintf(stderr, "kvmconform verdict: %v\n", oneLine(err.Error()))
+		return 2
+	}
+	reports, problem, err := readReport(c.report)
+	if err != nil {
+		fmt.Fprintf(stderr, "kvmconform verdict: %v\n", oneLine(err.Error()))
+		return 2
+	}
+	res := expectations.Apply(reports, list, expectations.Options{Suites: c.suites, NoReport: problem})
+	var out strings.Builder
+	if err := res.WriteSummary(&out); err != nil {
+		fmt.Fprintf(stderr, "kvmconform verdict: %v\n", err)
+		return 2
+	}
+	if _, err := io.WriteString(stdout, out.String()); err != nil {
+		fmt.Fprintf(stderr, "kvmconform verdict: %v\n", err)
+		return 2
+	}
+	if c.summary != "" {
+		if err := os.WriteFile(c.summary, []byte(out.String()), 0o644); err != nil {
+			fmt.Fprintf(stderr, "kvmconform verdict: --summary: %v\n", err)
+			return 2
+		}
+	}
+	if !res.OK() {
+		return 1
+	}
+	return 0
+}
+
+// readReport reads a Ginkgo JSON report. A report that does not exist or
+// does not decode is the run's failure (problem says why), not a usage
+// error: ginkgo that crashed or was killed leaves none, or half of one.
+func readReport(file string) (reports []types.Report, problem string, err error) {
+	data, err := os.ReadFile(file)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Sprintf("no report: %s does not exist (ginkgo crashed or was killed before writing it?)", file), nil
+	case err != nil:
+		return nil, "", fmt.Errorf("report: %w", err)
+	}
+	if err := json.Unmarshal(data, &reports); err != nil {
+		return nil, fmt.Sprintf("no report: %s is not a Ginkgo JSON report (truncated?): %s", file, oneLine(err.Error())), nil
+	}
+	return reports, "", nil
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
