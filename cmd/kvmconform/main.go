@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/onsi/ginkgo/v2/types"
@@ -123,7 +124,7 @@ func parseVerdict(args []string, stderr io.Writer) (*verdictConfig, error) {
 	fs := flag.NewFlagSet("verdict", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Var(listFlag{values: &c.expect}, "expect", "an expectations file added to the shipped list (repeatable; it must exist)")
-	fs.Var(listFlag{values: &c.suites, split: true}, "suites", "suites that must have reported, comma-separated (e.g. suites/abi,suites/kick; repeatable)")
+	fs.Var(listFlag{values: &c.suites, split: true}, "suites", "suites that must have reported, comma-separated (e.g. suites/abi,suites/kick; repeatable; default: every suites/<area> below the current directory that has a *_suite_test.go)")
 	fs.StringVar(&c.summary, "summary", "", "also write the summary to this file")
 	var positional []string
 	for {
@@ -172,6 +173,9 @@ func verdictMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kvmconform verdict: %v\n", oneLine(err.Error()))
 		return 2
 	}
+	if len(c.suites) == 0 {
+		c.suites = suiteDirs("suites")
+	}
 	res := expectations.Apply(reports, list, expectations.Options{Suites: c.suites, NoReport: problem})
 	var out strings.Builder
 	if err := res.WriteSummary(&out); err != nil {
@@ -212,3 +216,18 @@ func readReport(file string) (reports []types.Report, problem string, err error)
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// suiteDirs lists the suite directories below root (root/<area> holding a
+// *_suite_test.go), as ginkgo -r names them in its report: the suites a
+// run from the module directory must have reported.
+func suiteDirs(root string) []string {
+	files, _ := filepath.Glob(filepath.Join(root, "*", "*_suite_test.go"))
+	var dirs []string
+	for _, f := range files {
+		d := filepath.ToSlash(filepath.Dir(f))
+		if len(dirs) == 0 || dirs[len(dirs)-1] != d {
+			dirs = append(dirs, d)
+		}
+	}
+	return dirs
+}
