@@ -144,3 +144,26 @@ func TestThreadIdentity(t *testing.T) {
 	done := th.start(func() { time.Sleep(time.Millisecond) })
 	<-done
 }
+
+// TestRunResultString: the harness's outcomes lead the message and are
+// never dressed up as an errno the kernel did not return.
+func TestRunResultString(t *testing.T) {
+	stuck := RunResult{Result: NoAnswer(ErrStuck), Deadline: 2 * time.Second, DeadlinePassed: true, Stuck: true, Elapsed: 4 * time.Second, ImmediateExit: 1}
+	s := stuck.String()
+	if !strings.HasPrefix(s, "STUCK: ") || strings.Contains(s, "EDEADLK") || strings.Contains(s, "-1") {
+		t.Errorf("stuck: %q", s)
+	}
+	if stuck.OK() || stuck.Err() != ErrStuck {
+		t.Errorf("a stuck run is OK() = %v, Err() = %v", stuck.OK(), stuck.Err())
+	}
+	late := RunResult{Result: Fail(unix.EINTR), ExitReason: uapi.KVM_EXIT_INTR, Deadline: 2 * time.Second, DeadlinePassed: true, ImmediateExit: 1}
+	if s := late.String(); !strings.HasPrefix(s, "deadline passed: ") || !strings.Contains(s, "although immediate_exit was 1") || !strings.Contains(s, "EINTR") {
+		t.Errorf("deadline passed with immediate_exit set: %q", s)
+	}
+	if r := NoAnswer(ErrStuck); r.Wrap("KVM_GET_REGS") == nil || !errors.Is(r.Wrap("KVM_GET_REGS"), ErrStuck) || r.Errno != 0 {
+		t.Errorf("NoAnswer: %+v", r)
+	}
+	if s := (RunResult{}).String(); s != "KVM_RUN = 0, exit_reason 0 (UNKNOWN), 0s" {
+		t.Errorf("plain: %q", s)
+	}
+}
