@@ -149,6 +149,27 @@ func hasRegWrite(c arch.Completion) bool {
 	return false
 }
 
+// pcMMIOData answers the MMIO reads of CMP-14. Unlike mmioData, no byte
+// has its top bit set, so sign and zero extension give the same value at
+// every width: CMP-14 checks whether and where the completion writes the
+// register, CMP-8/CMP-10/CMP-12 check how it extends. Every byte differs
+// from guests.Poison's and userValue's.
+var pcMMIOData = [8]byte{0x71, 0x62, 0x53, 0x44, 0x35, 0x26, 0x17, 0x08}
+
+// pcDataValue is the first width bytes of pcMMIOData in the guest's byte
+// order.
+func pcDataValue(m *harness.Machine, width int) uint64 {
+	var v uint64
+	for i := 0; i < width; i++ {
+		if m.Layout.ByteOrder == binary.ByteOrder(binary.BigEndian) {
+			v = v<<8 | uint64(pcMMIOData[i])
+		} else {
+			v |= uint64(pcMMIOData[i]) << (8 * i)
+		}
+	}
+	return v
+}
+
 // ioData answers every PIO IN.
 var ioData = [4]byte{0x81, 0x92, 0xa3, 0xb4}
 
@@ -161,8 +182,8 @@ func pcScenarios(name string, c arch.Completion) ([]pcScenario, string) {
 		for _, l := range guests.MMIOLoads(name) {
 			l := l
 			out = append(out, pcScenario{name: l.Scenario, exit: uapi.KVM_EXIT_MMIO, access: arch.AccessRead, dests: []string{l.Reg},
-				answer: func(m *harness.Machine, v *kvm.VCPU) { v.Run().SetMMIOData(mmioData[:]) },
-				result: func(m *harness.Machine, _ string, at uint64) uint64 { return l.Expect(dataValue(m, l.Width), at) }})
+				answer: func(m *harness.Machine, v *kvm.VCPU) { v.Run().SetMMIOData(pcMMIOData[:]) },
+				result: func(m *harness.Machine, _ string, at uint64) uint64 { return l.Expect(pcDataValue(m, l.Width), at) }})
 		}
 		if len(out) == 0 {
 			return nil, guests.Reason(name, "mmio-load")
