@@ -15,6 +15,7 @@ type CompletionRow struct {
 	Exit   string // "KVM_EXIT_IO read"
 	Path   string // "fast PIO"; "" where the exit has one path
 	Vendor string // x86 vendor module of the path, "" for any
+	Param  string // the vendor module parameter that selects it, "" for none
 	PC     PCChange
 	Reg    RegChange
 	Source Source
@@ -35,7 +36,7 @@ func (f CompletionFacts) Rows(archName string) CompletionTable {
 			exit += " " + c.Access.String()
 		}
 		for _, p := range c.Paths() {
-			t = append(t, CompletionRow{Arch: archName, Exit: exit, Path: p.Name, Vendor: p.Vendor,
+			t = append(t, CompletionRow{Arch: archName, Exit: exit, Path: p.Name, Vendor: p.Vendor, Param: p.VendorParam,
 				PC: p.OnPCChange, Reg: p.OnRegChange, Source: p.Source})
 		}
 	}
@@ -46,6 +47,8 @@ func (r CompletionRow) path() string {
 	switch {
 	case r.Path == "":
 		return "-"
+	case r.Vendor != "" && r.Param != "":
+		return r.Path + " (" + r.Vendor + " " + r.Param + ")"
 	case r.Vendor != "":
 		return r.Path + " (" + r.Vendor + ")"
 	}

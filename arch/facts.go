@@ -148,6 +148,10 @@ type CompletionPath struct {
 	// Vendor is the x86 vendor module the path belongs to ("kvm_intel",
 	// "kvm_amd"); empty when any host can take it.
 	Vendor string
+	// VendorParam is the vendor module's parameter that selects the path,
+	// as it reads in /sys/module/<Vendor>/parameters ("nrips=Y"; booleans
+	// compare as Y/N whether the file says Y/N or 1/0); empty for none.
+	VendorParam string
 	// PCPastAtExit is true when on this path the PC already points past
 	// the instruction during the exit.
 	PCPastAtExit bool
@@ -189,6 +193,11 @@ const (
 	// had already moved past the instruction at exit time; the PC stays
 	// where userspace put it (ppc MMIO loads and hcalls).
 	PCKept
+	// SkipsAtNewPC: the completion is applied and skips whatever
+	// instruction it decodes at the PC userspace set, by that
+	// instruction's length (x86 SVM without NRIPS:
+	// kvm_emulate_instruction(EMULTYPE_SKIP)).
+	SkipsAtNewPC
 )
 
 // String names the answer for a report table.
@@ -204,6 +213,8 @@ func (p PCChange) String() string {
 		return "applied at the new PC"
 	case PCKept:
 		return "applied, PC kept"
+	case SkipsAtNewPC:
+		return "skips the instruction at the new PC"
 	}
 	return fmt.Sprintf("PCChange(%d)", uint8(p))
 }
@@ -380,7 +391,7 @@ func (f CompletionFacts) Incomplete() []string {
 				what += " (" + p.Name + ")"
 			}
 			switch {
-			case p.OnPCChange == PCChangeUnknown || p.OnPCChange > PCKept:
+			case p.OnPCChange == PCChangeUnknown || p.OnPCChange > SkipsAtNewPC:
 				missing = append(missing, what+": no OnPCChange")
 			case p.OnRegChange == RegChangeUnknown || p.OnRegChange > RegNone:
 				missing = append(missing, what+": no OnRegChange")

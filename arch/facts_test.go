@@ -105,7 +105,7 @@ func TestAccessString(t *testing.T) {
 
 func TestPCChangeStrings(t *testing.T) {
 	for p, want := range map[PCChange]string{PCChangeUnknown: "unknown", Dropped: "dropped", PCOverwritten: "PC overwritten",
-		AppliedAtNewPC: "applied at the new PC", PCKept: "applied, PC kept", 9: "PCChange(9)"} {
+		AppliedAtNewPC: "applied at the new PC", PCKept: "applied, PC kept", SkipsAtNewPC: "skips the instruction at the new PC", 9: "PCChange(9)"} {
 		if got := p.String(); got != want {
 			t.Errorf("PCChange %d: %q, want %q", p, got, want)
 		}

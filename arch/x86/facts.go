@@ -39,10 +39,19 @@ func (Arch) Completions() arch.CompletionFacts {
 				Note: "RIP += VMCS VM_EXIT_INSTRUCTION_LEN from the RIP userspace set; verified in 5.4, 6.1, 6.12 and 6.19"}}
 	}
 	svmSkip := func(since string) arch.CompletionPath {
-		return arch.CompletionPath{Name: "SVM", Vendor: "kvm_amd",
+		return arch.CompletionPath{Name: "SVM", Vendor: "kvm_amd", VendorParam: "nrips=Y",
 			OnPCChange: arch.PCOverwritten, OnRegChange: arch.RegWritten,
 			Source: arch.Source{File: "arch/x86/kvm/svm/svm.c", Function: "__svm_skip_emulated_instruction", Since: since,
-				Note: "with NRIPS, RIP = vmcb->control.next_rip of the exit; without NRIPS the instruction at the new RIP is skipped (kvm_emulate_instruction EMULTYPE_SKIP); verified in 6.1, 6.12 and 6.19"}}
+				Note: "with NRIPS, RIP = vmcb->control.next_rip of the exit; verified in 6.1, 6.12 and 6.19"}}
+	}
+	// Without NRIPS (kvm_amd nrips=0, e.g. under QEMU TCG's SVM)
+	// svm->next_rip is 0 and the skip decodes the instruction at the RIP
+	// it finds: the one userspace set.
+	svmNoNRIPS := func(since string) arch.CompletionPath {
+		return arch.CompletionPath{Name: "SVM without NRIPS", Vendor: "kvm_amd", VendorParam: "nrips=N",
+			OnPCChange: arch.SkipsAtNewPC, OnRegChange: arch.RegWritten,
+			Source: arch.Source{File: "arch/x86/kvm/svm/svm.c", Function: "__svm_skip_emulated_instruction", Since: since,
+				Note: "next_rip 0: kvm_emulate_instruction(EMULTYPE_SKIP) decodes at the new RIP and writes RIP past that instruction; verified in 6.1, 6.12 and 6.19"}}
 	}
 	emulatorMSR := arch.CompletionPath{Name: "emulator",
 		OnPCChange: arch.PCOverwritten, OnRegChange: arch.RegWritten,
@@ -52,8 +61,8 @@ func (Arch) Completions() arch.CompletionFacts {
 	emulatorWRMSR.OnRegChange = arch.RegNone
 	emulatorWRMSR.Source.Function = "complete_emulated_msr_access, complete_emulated_insn_gp"
 	emulatorWRMSR.Source.Note = "RIP = ctxt->_eip (EMULTYPE_NO_DECODE | EMULTYPE_SKIP | EMULTYPE_COMPLETE_USER_EXIT); verified in 6.1, 6.12 and 6.19"
-	wrmsrVMX, wrmsrSVM := vmxSkip("5.10"), svmSkip("5.10")
-	wrmsrVMX.OnRegChange, wrmsrSVM.OnRegChange = arch.RegNone, arch.RegNone
+	wrmsrVMX, wrmsrSVM, wrmsrSVMNoNRIPS := vmxSkip("5.10"), svmSkip("5.10"), svmNoNRIPS("5.10")
+	wrmsrVMX.OnRegChange, wrmsrSVM.OnRegChange, wrmsrSVMNoNRIPS.OnRegChange = arch.RegNone, arch.RegNone, arch.RegNone
 	return arch.CompletionFacts{Exits: []arch.Completion{
 		{
 			ExitReason: uapi.KVM_EXIT_IO, Access: arch.AccessRead,
@@ -117,7 +126,7 @@ func (Arch) Completions() arch.CompletionFacts {
 			Path:     "VMX", PathVendor: "kvm_intel", OnPCChange: arch.AppliedAtNewPC, OnRegChange: arch.RegWritten,
 			PCChangeSource: arch.Source{File: "arch/x86/kvm/vmx/vmx.c", Function: "skip_emulated_instruction, x86.c complete_fast_rdmsr", Since: "5.10",
 				Note: "complete_userspace_rdmsr writes EAX/EDX unconditionally; RIP += VMCS VM_EXIT_INSTRUCTION_LEN from the RIP userspace set; verified in 5.4, 6.1, 6.12 and 6.19"},
-			OtherPaths: []arch.CompletionPath{svmSkip("5.10"), emulatorMSR},
+			OtherPaths: []arch.CompletionPath{svmSkip("5.10"), svmNoNRIPS("5.10"), emulatorMSR},
 		},
 		{
 			ExitReason: uapi.KVM_EXIT_X86_WRMSR, Access: arch.AccessWrite,
@@ -125,7 +134,7 @@ func (Arch) Completions() arch.CompletionFacts {
 			OnceOnly: true,
 			Source:   arch.Source{File: x86c, Function: "complete_fast_msr_access", Since: "5.10"},
 			Path:     wrmsrVMX.Name, PathVendor: wrmsrVMX.Vendor, OnPCChange: wrmsrVMX.OnPCChange, OnRegChange: wrmsrVMX.OnRegChange, PCChangeSource: wrmsrVMX.Source,
-			OtherPaths: []arch.CompletionPath{wrmsrSVM, emulatorWRMSR},
+			OtherPaths: []arch.CompletionPath{wrmsrSVM, wrmsrSVMNoNRIPS, emulatorWRMSR},
 		},
 		{
 			ExitReason: uapi.KVM_EXIT_HYPERCALL, Access: arch.AccessNone,
@@ -135,7 +144,7 @@ func (Arch) Completions() arch.CompletionFacts {
 			Path:     "VMX", PathVendor: "kvm_intel", OnPCChange: arch.AppliedAtNewPC, OnRegChange: arch.RegWritten,
 			PCChangeSource: arch.Source{File: "arch/x86/kvm/vmx/vmx.c", Function: "skip_emulated_instruction, x86.c complete_hypercall_exit", Since: "5.14",
 				Note: "RAX = hypercall.ret unconditionally; RIP += VMCS VM_EXIT_INSTRUCTION_LEN from the RIP userspace set; the emulator makes no KVM_EXIT_HYPERCALL (em_hypercall rewrites the instruction, emulator_fix_hypercall); verified in 6.1, 6.12 and 6.19"},
-			OtherPaths: []arch.CompletionPath{svmSkip("5.14")},
+			OtherPaths: []arch.CompletionPath{svmSkip("5.14"), svmNoNRIPS("5.14")},
 		},
 	}}
 }

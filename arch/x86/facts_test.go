@@ -64,12 +64,15 @@ func TestPCChange(t *testing.T) {
 		{uapi.KVM_EXIT_MMIO, arch.AccessWrite, "emulator", arch.PCKept, arch.RegNone},
 		{uapi.KVM_EXIT_X86_RDMSR, arch.AccessRead, "VMX", arch.AppliedAtNewPC, arch.RegWritten},
 		{uapi.KVM_EXIT_X86_RDMSR, arch.AccessRead, "SVM", arch.PCOverwritten, arch.RegWritten},
+		{uapi.KVM_EXIT_X86_RDMSR, arch.AccessRead, "SVM without NRIPS", arch.SkipsAtNewPC, arch.RegWritten},
 		{uapi.KVM_EXIT_X86_RDMSR, arch.AccessRead, "emulator", arch.PCOverwritten, arch.RegWritten},
 		{uapi.KVM_EXIT_X86_WRMSR, arch.AccessWrite, "VMX", arch.AppliedAtNewPC, arch.RegNone},
 		{uapi.KVM_EXIT_X86_WRMSR, arch.AccessWrite, "SVM", arch.PCOverwritten, arch.RegNone},
+		{uapi.KVM_EXIT_X86_WRMSR, arch.AccessWrite, "SVM without NRIPS", arch.SkipsAtNewPC, arch.RegNone},
 		{uapi.KVM_EXIT_X86_WRMSR, arch.AccessWrite, "emulator", arch.PCOverwritten, arch.RegNone},
 		{uapi.KVM_EXIT_HYPERCALL, arch.AccessNone, "VMX", arch.AppliedAtNewPC, arch.RegWritten},
 		{uapi.KVM_EXIT_HYPERCALL, arch.AccessNone, "SVM", arch.PCOverwritten, arch.RegWritten},
+		{uapi.KVM_EXIT_HYPERCALL, arch.AccessNone, "SVM without NRIPS", arch.SkipsAtNewPC, arch.RegWritten},
 	} {
 		c, ok := f.Lookup(w.reason, w.access)
 		if !ok {
