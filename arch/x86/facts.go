@@ -17,8 +17,9 @@ func (Arch) Completions() arch.CompletionFacts {
 	const checked = "verified in the 5.4, 6.1, 6.12 and 6.19 sources, the oldest checked"
 	// The instruction emulator (x86_emulate_instruction) completes what it
 	// started: string I/O always, and every exit on hosts whose vendor
-	// module runs the instruction through it (kvm_pvm: guest I/O and MSR
-	// accesses trap as #GP into kvm_emulate_instruction; VMX emulating
+	// module runs the instruction through it (kvm_pvm, out of tree: guest
+	// I/O and MSR accesses trap as #GP into kvm_emulate_instruction,
+	// virt-pvm arch/x86/kvm/pvm/pvm.c handle_exit_exception; VMX emulating
 	// invalid guest state). EMULTYPE_NO_DECODE re-runs the decoded
 	// instruction and writes back ctxt->eip, the next PC it decoded.
 	// KVM_SET_REGS sets emulate_regs_need_sync_from_vcpu, so the re-run
