@@ -114,6 +114,145 @@ type Completion struct {
 	OnceOnly bool
 	// Source is where the kernel completes it.
 	Source Source
+
+	// What the completion does when userspace changed the vCPU between
+	// the exit and the next KVM_RUN (CMP-14), on the kernel path that
+	// normally completes this exit (Path; the others are in OtherPaths).
+	//
+	// Path names that path where the exit has more than one ("fast PIO",
+	// "VMX"); empty where it has one.
+	Path string
+	// PathVendor is the x86 vendor module that path belongs to
+	// ("kvm_intel"); empty when any host can take it.
+	PathVendor string
+	// OnPCChange is what the completion does when userspace moved the PC
+	// (KVM_SET_REGS, KVM_SET_ONE_REG) during the exit.
+	OnPCChange PCChange
+	// OnRegChange is what the completion does to a destination register
+	// that userspace changed during the exit (the PC left alone).
+	OnRegChange RegChange
+	// PCChangeSource is where the kernel decides both, and since when.
+	PCChangeSource Source
+	// OtherPaths are the other kernel paths that complete the same exit
+	// (x86: the instruction emulator, the other vendor module), each with
+	// its own answers. A spec accepts what each path is written to do and
+	// records which one ran.
+	OtherPaths []CompletionPath
+}
+
+// CompletionPath is one kernel implementation of a completion and what it
+// does when userspace changed the vCPU during the exit.
+type CompletionPath struct {
+	// Name says which path it is ("fast PIO", "emulator", "VMX", "SVM").
+	Name string
+	// Vendor is the x86 vendor module the path belongs to ("kvm_intel",
+	// "kvm_amd"); empty when any host can take it.
+	Vendor string
+	// VendorParam is the vendor module's parameter that selects the path,
+	// as it reads in /sys/module/<Vendor>/parameters ("nrips=Y"; booleans
+	// compare as Y/N whether the file says Y/N or 1/0); empty for none.
+	VendorParam string
+	// PCPastAtExit is true when on this path the PC already points past
+	// the instruction during the exit.
+	PCPastAtExit bool
+	// OnPCChange, OnRegChange and Source are the path's answers
+	// (Completion.OnPCChange, OnRegChange, PCChangeSource).
+	OnPCChange  PCChange
+	OnRegChange RegChange
+	Source      Source
+}
+
+// Paths lists every kernel path of the completion, the usual one first.
+func (c Completion) Paths() []CompletionPath {
+	first := CompletionPath{Name: c.Path, Vendor: c.PathVendor, PCPastAtExit: c.PCPastAtExit,
+		OnPCChange: c.OnPCChange, OnRegChange: c.OnRegChange, Source: c.PCChangeSource}
+	return append([]CompletionPath{first}, c.OtherPaths...)
+}
+
+// PCChange is what a completion does when userspace moved the PC during
+// the exit (kernel-semantics.md CMP-14).
+type PCChange uint8
+
+// The answers. The zero value means the facts do not say.
+const (
+	// PCChangeUnknown: the facts do not say (a facts test rejects it).
+	PCChangeUnknown PCChange = iota
+	// Dropped: the completion is dropped when the PC moved: no register
+	// is written and the PC stays where userspace put it (x86
+	// complete_fast_pio_in: kvm_is_linear_rip against cui_linear_rip).
+	Dropped
+	// PCOverwritten: the completion is applied and writes the PC it
+	// computed when it decoded the instruction over the userspace value
+	// (mips io_pc, x86 emulator ctxt->eip, SVM next_rip).
+	PCOverwritten
+	// AppliedAtNewPC: the completion is applied and advances the PC
+	// relative to the PC userspace set (arm64 kvm_incr_pc, riscv sepc +=
+	// insn_len, VMX VM_EXIT_INSTRUCTION_LEN).
+	AppliedAtNewPC
+	// PCKept: the completion is applied but does not touch the PC, which
+	// had already moved past the instruction at exit time; the PC stays
+	// where userspace put it (ppc MMIO loads and hcalls).
+	PCKept
+	// SkipsAtNewPC: the completion is applied and skips whatever
+	// instruction it decodes at the PC userspace set, by that
+	// instruction's length (x86 SVM without NRIPS:
+	// kvm_emulate_instruction(EMULTYPE_SKIP)).
+	SkipsAtNewPC
+)
+
+// String names the answer for a report table.
+func (p PCChange) String() string {
+	switch p {
+	case PCChangeUnknown:
+		return "unknown"
+	case Dropped:
+		return "dropped"
+	case PCOverwritten:
+		return "PC overwritten"
+	case AppliedAtNewPC:
+		return "applied at the new PC"
+	case PCKept:
+		return "applied, PC kept"
+	case SkipsAtNewPC:
+		return "skips the instruction at the new PC"
+	}
+	return fmt.Sprintf("PCChange(%d)", uint8(p))
+}
+
+// RegChange is what a completion does to a destination register that
+// userspace changed during the exit.
+type RegChange uint8
+
+// The answers. The zero value means the facts do not say.
+const (
+	// RegChangeUnknown: the facts do not say (a facts test rejects it).
+	RegChangeUnknown RegChange = iota
+	// RegWritten: the completion writes the destination register as the
+	// instruction would, over the value userspace set; a load that merges
+	// (x86 AL/AX, mips lwl) merges into the userspace value.
+	RegWritten
+	// RegKept: the completion's register write is lost and the register
+	// keeps the value userspace set (x86 emulator: KVM_SET_REGS
+	// invalidates its register cache, so the result it stores there is
+	// never written back).
+	RegKept
+	// RegNone: the completion writes no register (stores, OUT, WRMSR).
+	RegNone
+)
+
+// String names the answer for a report table.
+func (r RegChange) String() string {
+	switch r {
+	case RegChangeUnknown:
+		return "unknown"
+	case RegWritten:
+		return "written over it"
+	case RegKept:
+		return "userspace value kept"
+	case RegNone:
+		return "no register"
+	}
+	return fmt.Sprintf("RegChange(%d)", uint8(r))
 }
 
 // Name renders the exit for a message: "exit 6 read".
@@ -236,4 +375,34 @@ type SignalFacts struct {
 // documented kernel version.
 func (f SignalFacts) Accepts(seenBeforeGuest bool) bool {
 	return seenBeforeGuest == f.SeenBeforeGuest || f.OlderKernelsDiffer
+}
+
+// Incomplete lists what the facts leave unsaid about CMP-14: every path of
+// every completion needs a PC and a register answer and a full source
+// (file, function, first version). Each architecture's facts test checks
+// that it is empty.
+func (f CompletionFacts) Incomplete() []string {
+	var missing []string
+	for _, c := range f.Exits {
+		paths := c.Paths()
+		for i, p := range paths {
+			what := c.Name()
+			if p.Name != "" {
+				what += " (" + p.Name + ")"
+			}
+			switch {
+			case p.OnPCChange == PCChangeUnknown || p.OnPCChange > SkipsAtNewPC:
+				missing = append(missing, what+": no OnPCChange")
+			case p.OnRegChange == RegChangeUnknown || p.OnRegChange > RegNone:
+				missing = append(missing, what+": no OnRegChange")
+			case p.Source.File == "" || p.Source.Function == "" || p.Source.Since == "":
+				missing = append(missing, what+": incomplete source "+p.Source.String())
+			case len(paths) > 1 && p.Name == "":
+				missing = append(missing, fmt.Sprintf("%s: path %d of %d has no name", what, i+1, len(paths)))
+			case p.OnPCChange == PCKept && !p.PCPastAtExit:
+				missing = append(missing, what+": PCKept, but the PC is at the instruction during the exit")
+			}
+		}
+	}
+	return missing
 }

@@ -102,3 +102,44 @@ func TestAccessString(t *testing.T) {
 		}
 	}
 }
+
+func TestPCChangeStrings(t *testing.T) {
+	for p, want := range map[PCChange]string{PCChangeUnknown: "unknown", Dropped: "dropped", PCOverwritten: "PC overwritten",
+		AppliedAtNewPC: "applied at the new PC", PCKept: "applied, PC kept", SkipsAtNewPC: "skips the instruction at the new PC", 9: "PCChange(9)"} {
+		if got := p.String(); got != want {
+			t.Errorf("PCChange %d: %q, want %q", p, got, want)
+		}
+	}
+	for r, want := range map[RegChange]string{RegChangeUnknown: "unknown", RegWritten: "written over it",
+		RegKept: "userspace value kept", RegNone: "no register", 9: "RegChange(9)"} {
+		if got := r.String(); got != want {
+			t.Errorf("RegChange %d: %q, want %q", r, got, want)
+		}
+	}
+}
+
+func TestCompletionPathsAndIncomplete(t *testing.T) {
+	src := Source{File: "a.c", Function: "f", Since: "6.1"}
+	c := Completion{ExitReason: uapi.KVM_EXIT_IO, Access: AccessRead, Path: "fast PIO",
+		OnPCChange: Dropped, OnRegChange: RegWritten, PCChangeSource: src,
+		OtherPaths: []CompletionPath{{Name: "emulator", OnPCChange: PCOverwritten, OnRegChange: RegKept, Source: src}}}
+	paths := c.Paths()
+	if len(paths) != 2 || paths[0].Name != "fast PIO" || paths[0].OnPCChange != Dropped || paths[1].Name != "emulator" {
+		t.Fatalf("Paths = %+v", paths)
+	}
+	if m := (CompletionFacts{Exits: []Completion{c}}).Incomplete(); len(m) != 0 {
+		t.Errorf("complete facts reported incomplete: %q", m)
+	}
+	for name, bad := range map[string]Completion{
+		"no PC answer":       {ExitReason: 6, OnRegChange: RegNone, PCChangeSource: src},
+		"no register answer": {ExitReason: 6, OnPCChange: Dropped, PCChangeSource: src},
+		"no since":           {ExitReason: 6, OnPCChange: Dropped, OnRegChange: RegNone, PCChangeSource: Source{File: "a.c", Function: "f"}},
+		"unnamed paths":      {ExitReason: 6, OnPCChange: Dropped, OnRegChange: RegNone, PCChangeSource: src, OtherPaths: []CompletionPath{{Name: "x", OnPCChange: Dropped, OnRegChange: RegNone, Source: src}}},
+		"PCKept at the insn": {ExitReason: 6, OnPCChange: PCKept, OnRegChange: RegNone, PCChangeSource: src},
+		"bad path answer":    {ExitReason: 6, Path: "a", OnPCChange: Dropped, OnRegChange: RegNone, PCChangeSource: src, OtherPaths: []CompletionPath{{Name: "b", OnRegChange: RegNone, Source: src}}},
+	} {
+		if m := (CompletionFacts{Exits: []Completion{bad}}).Incomplete(); len(m) != 1 {
+			t.Errorf("%s: Incomplete = %q, want one complaint", name, m)
+		}
+	}
+}

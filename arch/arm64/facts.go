@@ -17,6 +17,17 @@ var _ arch.Facts = Arch{}
 // reads and writes are both completed by the next KVM_RUN, which writes Rt
 // for a read and advances the PC by 4 for both.
 func (Arch) Completions() arch.CompletionFacts {
+	// CMP-14: kvm_handle_mmio_return writes Rt (vcpu_set_reg, the register
+	// decoded from the syndrome) and only sets INCREMENT_PC (kvm_incr_pc);
+	// __kvm_adjust_pc applies it (kvm_skip_instr: PC += 4) to whatever PC
+	// the vCPU has then, before KVM_RUN returns (arm.c, out:). Nothing is
+	// pending while userspace holds the vCPU after the exit, so a PC set
+	// with KVM_SET_ONE_REG (guest.c set_core_reg, a plain write) is the
+	// one that gets advanced.
+	pcChange := func(what string) arch.Source {
+		return arch.Source{File: "arch/arm64/kvm/mmio.c", Function: "kvm_handle_mmio_return, hyp/exception.c __kvm_adjust_pc", Since: "5.4",
+			Note: what + "PC += 4 from the PC userspace set; in 5.4 (virt/kvm/arm/mmio.c) kvm_skip_instr moved it directly, INCREMENT_PC since 5.11, committed before an immediate exit returns since 5.13 (e3e880bb1518); verified in the 5.4, 6.1, 6.12 and 6.19 sources, the oldest checked"}
+	}
 	return arch.CompletionFacts{Exits: []arch.Completion{
 		// arch/arm64/kvm/mmio.c kvm_handle_mmio_return, Linux 4.11.
 		{
@@ -25,6 +36,8 @@ func (Arch) Completions() arch.CompletionFacts {
 			PCAdvance: 4, OnceOnly: true,
 			Source: arch.Source{File: "arch/arm64/kvm/mmio.c", Function: "kvm_handle_mmio_return", Since: "4.11",
 				Note: "PC visible after an immediate exit since 5.13 (e3e880bb1518); 5.11–5.12 leave it pending"},
+			OnPCChange: arch.AppliedAtNewPC, OnRegChange: arch.RegWritten,
+			PCChangeSource: pcChange("Rt written unconditionally; "),
 		},
 		// arch/arm64/kvm/mmio.c kvm_handle_mmio_return (kvm_incr_pc for writes too), Linux 4.11.
 		{
@@ -33,6 +46,8 @@ func (Arch) Completions() arch.CompletionFacts {
 			PCAdvance: 4, OnceOnly: true,
 			Source: arch.Source{File: "arch/arm64/kvm/mmio.c", Function: "kvm_handle_mmio_return", Since: "4.11",
 				Note: "PC visible after an immediate exit since 5.13 (e3e880bb1518); 5.11–5.12 leave it pending"},
+			OnPCChange: arch.AppliedAtNewPC, OnRegChange: arch.RegNone,
+			PCChangeSource: pcChange(""),
 		},
 	}}
 }

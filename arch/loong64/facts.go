@@ -26,7 +26,10 @@ func (Arch) Completions() arch.CompletionFacts {
 			ExitReason: uapi.KVM_EXIT_MMIO, Access: arch.AccessRead,
 			Effect:    "rd = mmio.data (sign-extended, zero-extended for ld.bu/hu/wu)",
 			PCAdvance: 4, OnceOnly: true,
-			Source: arch.Source{File: file, Function: "kvm_complete_mmio_read", Since: "6.7"},
+			Source:     arch.Source{File: file, Function: "kvm_complete_mmio_read", Since: "6.7"},
+			OnPCChange: arch.AppliedAtNewPC, OnRegChange: arch.RegWritten,
+			PCChangeSource: arch.Source{File: file, Function: "kvm_complete_mmio_read", Since: "6.7",
+				Note: "update_pc (pc += 4) from the PC userspace set, then gprs[io_gpr]; verified in the 6.12, 6.16 and 6.19 sources"},
 		},
 		// arch/loongarch/kvm/exit.c kvm_complete_iocsr_read, Linux 6.7 (PC moved in kvm_trap_handle_gspr).
 		{
@@ -35,6 +38,9 @@ func (Arch) Completions() arch.CompletionFacts {
 			PCPastAtExit: true, PCAdvance: 0, OnceOnly: false,
 			Source: arch.Source{File: file, Function: "kvm_complete_iocsr_read", Since: "6.7",
 				Note: "repeated by every KVM_RUN while exit_reason still reads LOONGARCH_IOCSR (verify)"},
+			OnPCChange: arch.PCKept, OnRegChange: arch.RegWritten,
+			PCChangeSource: arch.Source{File: file, Function: "kvm_complete_iocsr_read, kvm_trap_handle_gspr", Since: "6.7",
+				Note: "the PC moved in kvm_trap_handle_gspr before the exit; the completion writes only gprs[io_gpr], again on every KVM_RUN with the stale exit_reason; verified in the 6.12, 6.16 and 6.19 sources"},
 		},
 		// arch/loongarch/kvm/exit.c kvm_complete_user_service (update_pc, a0), Linux 6.14.
 		{
@@ -43,6 +49,9 @@ func (Arch) Completions() arch.CompletionFacts {
 			PCAdvance: 4, OnceOnly: false,
 			Source: arch.Source{File: file, Function: "kvm_complete_user_service", Since: "6.14",
 				Note: "hedge on the version; repeated, PC advance included, while exit_reason still reads HYPERCALL (verify)"},
+			OnPCChange: arch.AppliedAtNewPC, OnRegChange: arch.RegWritten,
+			PCChangeSource: arch.Source{File: file, Function: "kvm_complete_user_service", Since: "6.14",
+				Note: "hedge on the version (present in 6.16, absent in 6.12); update_pc (pc += 4) from the PC userspace set, then a0, again on every KVM_RUN with the stale exit_reason"},
 		},
 	}}
 }

@@ -27,6 +27,9 @@ func (Arch) Completions() arch.CompletionFacts {
 			PCAdvance: 4, OnceOnly: true,
 			Source: arch.Source{File: "arch/mips/kvm/emulate.c", Function: "kvm_mips_complete_mmio_load", Since: "4.11",
 				Note: "called from mips.c kvm_arch_vcpu_ioctl_run; 4.11 is when the immediate exit appeared"},
+			OnPCChange: arch.PCOverwritten, OnRegChange: arch.RegWritten,
+			PCChangeSource: arch.Source{File: "arch/mips/kvm/emulate.c", Function: "kvm_mips_complete_mmio_load", Since: "5.4",
+				Note: "PC = io_pc, the resume PC kvm_mips_emulate_load saved at decode (\"Restore saved resume PC\"); gprs[io_gpr] written (lwl/lwr/ldl/ldr merge into its value then); verified in the 5.4, 6.1 and 6.19 sources, the oldest checked"},
 		},
 	}}
 }

@@ -28,6 +28,9 @@ func (Arch) Completions() arch.CompletionFacts {
 			PCPastAtExit: true, PCAdvance: 0, OnceOnly: true,
 			Source: arch.Source{File: file, Function: "kvmppc_complete_mmio_load", Since: "4.11",
 				Note: "hedge: PC advanced at emulation (kvmppc_emulate_loadstore); a VSX/VMX multi-element load may return 0 with a new KVM_EXIT_MMIO"},
+			OnPCChange: arch.PCKept, OnRegChange: arch.RegWritten,
+			PCChangeSource: arch.Source{File: file, Function: "kvmppc_complete_mmio_load, emulate_loadstore.c kvmppc_emulate_loadstore", Since: "5.4",
+				Note: "kvmppc_emulate_loadstore advances the PC before the exit (\"Advance past emulated instruction\"); the completion writes gpr[io_gpr] and leaves the PC; verified in the 5.4, 6.1 and 6.19 sources, the oldest checked"},
 		},
 		// arch/powerpc/kvm/powerpc.c kvm_arch_vcpu_ioctl_run (hcall_needed), Linux 4.11.
 		{
@@ -36,6 +39,9 @@ func (Arch) Completions() arch.CompletionFacts {
 			PCPastAtExit: true, PCAdvance: 0, OnceOnly: true,
 			Source: arch.Source{File: file, Function: "kvm_arch_vcpu_ioctl_run", Since: "4.11",
 				Note: "sc 1 leaves the PC after the instruction; needs KVM_CAP_PPC_PAPR on the vCPU"},
+			OnPCChange: arch.PCKept, OnRegChange: arch.RegWritten,
+			PCChangeSource: arch.Source{File: file, Function: "kvm_arch_vcpu_ioctl_run (hcall_needed)", Since: "5.4",
+				Note: "r3 = ret and r4..r12 = args written unconditionally, the PC left where the sc interrupt (book3s_hv.c kvmppc_handle_exit_hv) or userspace put it; verified in the 5.4, 6.1 and 6.19 sources, the oldest checked"},
 		},
 	}}
 }

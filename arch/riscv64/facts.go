@@ -20,34 +20,51 @@ var _ arch.Facts = Arch{}
 func (Arch) Completions() arch.CompletionFacts {
 	const insn = "arch/riscv/kvm/vcpu_insn.c"
 	const before = "arch/riscv/kvm/vcpu_exit.c before 6.0 (hedge)"
+	// CMP-14: every completion adds the instruction length to the sepc it
+	// finds (the PC userspace set with KVM_SET_ONE_REG, vcpu_onereg.c:
+	// cntx->sepc) and writes rd (SET_RD on the instruction saved at
+	// decode) or a0/a1 over what userspace put there; verified in the 6.1,
+	// 6.12 and 6.19 sources.
+	applied := func(file, fn, since string) arch.Source {
+		return arch.Source{File: file, Function: fn, Since: since, Note: "sepc += the instruction length from the sepc userspace set; verified in 6.1, 6.12 and 6.19"}
+	}
 	return arch.CompletionFacts{Exits: []arch.Completion{
 		// arch/riscv/kvm/vcpu_insn.c kvm_riscv_vcpu_mmio_return, Linux 5.16.
 		{
 			ExitReason: uapi.KVM_EXIT_MMIO, Access: arch.AccessRead,
 			Effect:    "rd = mmio.data (sign- or zero-extended by the load)",
 			PCAdvance: 4, OnceOnly: true,
-			Source: arch.Source{File: insn, Function: "kvm_riscv_vcpu_mmio_return", Since: "5.16", Note: before},
+			Source:     arch.Source{File: insn, Function: "kvm_riscv_vcpu_mmio_return", Since: "5.16", Note: before},
+			OnPCChange: arch.AppliedAtNewPC, OnRegChange: arch.RegWritten,
+			PCChangeSource: applied(insn, "kvm_riscv_vcpu_mmio_return", "5.16"),
 		},
 		// arch/riscv/kvm/vcpu_insn.c kvm_riscv_vcpu_mmio_return, Linux 5.16.
 		{
 			ExitReason: uapi.KVM_EXIT_MMIO, Access: arch.AccessWrite,
 			Effect:    "none (the data was in the exit)",
 			PCAdvance: 4, OnceOnly: true,
-			Source: arch.Source{File: insn, Function: "kvm_riscv_vcpu_mmio_return", Since: "5.16", Note: before},
+			Source:     arch.Source{File: insn, Function: "kvm_riscv_vcpu_mmio_return", Since: "5.16", Note: before},
+			OnPCChange: arch.AppliedAtNewPC, OnRegChange: arch.RegNone,
+			PCChangeSource: applied(insn, "kvm_riscv_vcpu_mmio_return", "5.16"),
 		},
 		// arch/riscv/kvm/vcpu_sbi.c kvm_riscv_vcpu_sbi_return, Linux 5.16.
 		{
 			ExitReason: uapi.KVM_EXIT_RISCV_SBI, Access: arch.AccessNone,
 			Effect:    "a0 = riscv_sbi.ret[0], a1 = riscv_sbi.ret[1]",
 			PCAdvance: 4, OnceOnly: true,
-			Source: arch.Source{File: "arch/riscv/kvm/vcpu_sbi.c", Function: "kvm_riscv_vcpu_sbi_return", Since: "5.16"},
+			Source:     arch.Source{File: "arch/riscv/kvm/vcpu_sbi.c", Function: "kvm_riscv_vcpu_sbi_return", Since: "5.16"},
+			OnPCChange: arch.AppliedAtNewPC, OnRegChange: arch.RegWritten,
+			PCChangeSource: applied("arch/riscv/kvm/vcpu_sbi.c", "kvm_riscv_vcpu_sbi_return", "5.16"),
 		},
 		// arch/riscv/kvm/vcpu_insn.c kvm_riscv_vcpu_csr_return, Linux 6.0.
 		{
 			ExitReason: uapi.KVM_EXIT_RISCV_CSR, Access: arch.AccessNone,
 			Effect:    "rd = riscv_csr.ret_value (unless rd is x0)",
 			PCAdvance: 4, OnceOnly: true,
-			Source: arch.Source{File: insn, Function: "kvm_riscv_vcpu_csr_return", Since: "6.0", Note: "hedge on the version"},
+			Source:     arch.Source{File: insn, Function: "kvm_riscv_vcpu_csr_return", Since: "6.0", Note: "hedge on the version"},
+			OnPCChange: arch.AppliedAtNewPC, OnRegChange: arch.RegWritten,
+			PCChangeSource: arch.Source{File: insn, Function: "kvm_riscv_vcpu_csr_return", Since: "6.0",
+				Note: "hedge on the version; sepc += INSN_LEN from the sepc userspace set, rd written unless x0; verified in 6.1 and 6.19"},
 		},
 	}}
 }

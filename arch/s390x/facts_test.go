@@ -39,3 +39,15 @@ func TestFacts(t *testing.T) {
 		t.Errorf("Signals = %+v", s)
 	}
 }
+
+// TestPCChange: s390x completes nothing, so CMP-14 has nothing to ask and
+// the completion table has no s390x rows.
+func TestPCChange(t *testing.T) {
+	f := Arch{}.Completions()
+	if m := f.Incomplete(); len(m) > 0 {
+		t.Errorf("CMP-14 facts incomplete: %q", m)
+	}
+	if rows := f.Rows("s390x"); len(rows) != 0 {
+		t.Errorf("s390x rows: %v", rows)
+	}
+}

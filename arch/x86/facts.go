@@ -14,6 +14,56 @@ import (
 // guest image's `after` symbol instead.
 func (Arch) Completions() arch.CompletionFacts {
 	const x86c = "arch/x86/kvm/x86.c"
+	const checked = "verified in the 5.4, 6.1, 6.12 and 6.19 sources, the oldest checked"
+	// The instruction emulator (x86_emulate_instruction) completes what it
+	// started: string I/O always, and every exit on hosts whose vendor
+	// module runs the instruction through it (kvm_pvm, out of tree: guest
+	// I/O and MSR accesses trap as #GP into kvm_emulate_instruction,
+	// virt-pvm arch/x86/kvm/pvm/pvm.c handle_exit_exception; VMX emulating
+	// invalid guest state). EMULTYPE_NO_DECODE re-runs the decoded
+	// instruction and writes back ctxt->eip, the next PC it decoded.
+	// KVM_SET_REGS sets emulate_regs_need_sync_from_vcpu, so the re-run
+	// starts with emulator_invalidate_register_cache (regs_dirty = 0); the
+	// destination operand still points into the cache (decode_register,
+	// reg_rmw at decode) and writeback_registers (emulate.c) only writes
+	// dirty registers back, so the loaded value never reaches the vCPU.
+	emulatorRead := arch.CompletionPath{Name: "emulator",
+		OnPCChange: arch.PCOverwritten, OnRegChange: arch.RegKept,
+		Source: arch.Source{File: x86c, Function: "x86_emulate_instruction (EMULTYPE_NO_DECODE), emulate.c writeback_registers", Since: "5.4",
+			Note: "RIP = ctxt->eip decoded at the exit (an unfinished REP INS stays at the instruction); after KVM_SET_REGS emulator_invalidate_register_cache drops the dirty destination register, so the data is lost; " + checked}}
+	// Fast MSR and hypercall completions skip the instruction through the
+	// vendor module's skip_emulated_instruction.
+	vmxSkip := func(since string) arch.CompletionPath {
+		return arch.CompletionPath{Name: "VMX", Vendor: "kvm_intel",
+			OnPCChange: arch.AppliedAtNewPC, OnRegChange: arch.RegWritten,
+			Source: arch.Source{File: "arch/x86/kvm/vmx/vmx.c", Function: "skip_emulated_instruction", Since: since,
+				Note: "RIP += VMCS VM_EXIT_INSTRUCTION_LEN from the RIP userspace set; verified in 5.4, 6.1, 6.12 and 6.19"}}
+	}
+	svmSkip := func(since string) arch.CompletionPath {
+		return arch.CompletionPath{Name: "SVM", Vendor: "kvm_amd", VendorParam: "nrips=Y",
+			OnPCChange: arch.PCOverwritten, OnRegChange: arch.RegWritten,
+			Source: arch.Source{File: "arch/x86/kvm/svm/svm.c", Function: "__svm_skip_emulated_instruction", Since: since,
+				Note: "with NRIPS, RIP = vmcb->control.next_rip of the exit; verified in 6.1, 6.12 and 6.19"}}
+	}
+	// Without NRIPS (kvm_amd nrips=0, e.g. under QEMU TCG's SVM)
+	// svm->next_rip is 0 and the skip decodes the instruction at the RIP
+	// it finds: the one userspace set.
+	svmNoNRIPS := func(since string) arch.CompletionPath {
+		return arch.CompletionPath{Name: "SVM without NRIPS", Vendor: "kvm_amd", VendorParam: "nrips=N",
+			OnPCChange: arch.SkipsAtNewPC, OnRegChange: arch.RegWritten,
+			Source: arch.Source{File: "arch/x86/kvm/svm/svm.c", Function: "__svm_skip_emulated_instruction", Since: since,
+				Note: "next_rip 0: kvm_emulate_instruction(EMULTYPE_SKIP) decodes at the new RIP and writes RIP past that instruction; verified in 6.1, 6.12 and 6.19"}}
+	}
+	emulatorMSR := arch.CompletionPath{Name: "emulator",
+		OnPCChange: arch.PCOverwritten, OnRegChange: arch.RegWritten,
+		Source: arch.Source{File: x86c, Function: "complete_emulated_rdmsr, complete_emulated_insn_gp", Since: "6.1",
+			Note: "EDX:EAX written straight to the vCPU; RIP = ctxt->_eip (EMULTYPE_NO_DECODE | EMULTYPE_SKIP | EMULTYPE_COMPLETE_USER_EXIT); verified in 6.1, 6.12 and 6.19"}}
+	emulatorWRMSR := emulatorMSR
+	emulatorWRMSR.OnRegChange = arch.RegNone
+	emulatorWRMSR.Source.Function = "complete_emulated_msr_access, complete_emulated_insn_gp"
+	emulatorWRMSR.Source.Note = "RIP = ctxt->_eip (EMULTYPE_NO_DECODE | EMULTYPE_SKIP | EMULTYPE_COMPLETE_USER_EXIT); verified in 6.1, 6.12 and 6.19"
+	wrmsrVMX, wrmsrSVM, wrmsrSVMNoNRIPS := vmxSkip("5.10"), svmSkip("5.10"), svmNoNRIPS("5.10")
+	wrmsrVMX.OnRegChange, wrmsrSVM.OnRegChange, wrmsrSVMNoNRIPS.OnRegChange = arch.RegNone, arch.RegNone, arch.RegNone
 	return arch.CompletionFacts{Exits: []arch.Completion{
 		{
 			ExitReason: uapi.KVM_EXIT_IO, Access: arch.AccessRead,
@@ -21,6 +71,15 @@ func (Arch) Completions() arch.CompletionFacts {
 			OnceOnly: true,
 			Source: arch.Source{File: x86c, Function: "complete_fast_pio_in", Since: "4.11",
 				Note: "RIP at the IN during the exit since 5.1 (45def77ebf79); string I/O goes through complete_emulated_pio"},
+			Path:       "fast PIO",
+			OnPCChange: arch.Dropped, OnRegChange: arch.RegWritten,
+			PCChangeSource: arch.Source{File: x86c, Function: "complete_fast_pio_in", Since: "5.1",
+				Note: "45def77ebf79: dropped when kvm_is_linear_rip fails against the linear RIP of the exit (vcpu->arch.pio.linear_rip, cui_linear_rip by 6.1); otherwise AL/AX merge into the RAX userspace left"},
+			OtherPaths: []arch.CompletionPath{func() arch.CompletionPath {
+				p := emulatorRead
+				p.Source.Function = "complete_emulated_pio, x86_emulate_instruction, emulate.c writeback_registers"
+				return p
+			}()},
 		},
 		{
 			ExitReason: uapi.KVM_EXIT_IO, Access: arch.AccessWrite,
@@ -28,12 +87,26 @@ func (Arch) Completions() arch.CompletionFacts {
 			OnceOnly: true,
 			Source: arch.Source{File: x86c, Function: "complete_fast_pio_out", Since: "5.1",
 				Note: "before 5.1 (45def77ebf79) the OUT was skipped before the exit"},
+			Path:       "fast PIO",
+			OnPCChange: arch.Dropped, OnRegChange: arch.RegNone,
+			PCChangeSource: arch.Source{File: x86c, Function: "complete_fast_pio_out", Since: "5.1",
+				Note: "45def77ebf79: no skip when kvm_is_linear_rip fails against the linear RIP of the exit"},
+			OtherPaths: []arch.CompletionPath{{Name: "emulator", PCPastAtExit: true,
+				OnPCChange: arch.PCKept, OnRegChange: arch.RegNone,
+				Source: arch.Source{File: x86c, Function: "x86_emulate_instruction", Since: "5.4",
+					Note: "an emulated OUT writes RIP back before the exit (pio.count cleared, writeback kept) and sets no complete_userspace_io; " + checked}}},
 		},
 		{
 			ExitReason: uapi.KVM_EXIT_MMIO, Access: arch.AccessRead,
 			Effect:   "the emulator re-runs and writes the destination; RIP past the load",
 			OnceOnly: true,
 			Source:   arch.Source{File: x86c, Function: "complete_emulated_mmio", Since: "4.11"},
+			Path:     emulatorRead.Name, OnPCChange: emulatorRead.OnPCChange, OnRegChange: emulatorRead.OnRegChange,
+			PCChangeSource: func() arch.Source {
+				src := emulatorRead.Source
+				src.Function = "complete_emulated_mmio, x86_emulate_instruction, emulate.c writeback_registers"
+				return src
+			}(),
 		},
 		{
 			ExitReason: uapi.KVM_EXIT_MMIO, Access: arch.AccessWrite,
@@ -41,24 +114,38 @@ func (Arch) Completions() arch.CompletionFacts {
 			PCPastAtExit: true, OnceOnly: true,
 			Source: arch.Source{File: x86c, Function: "x86_emulate_instruction", Since: "4.11",
 				Note: "a write split across pages completes its fragments in complete_emulated_mmio"},
+			Path:       "emulator",
+			OnPCChange: arch.PCKept, OnRegChange: arch.RegNone,
+			PCChangeSource: arch.Source{File: x86c, Function: "complete_emulated_mmio", Since: "5.4",
+				Note: "RIP was written back before the exit; the completion of the last write fragment returns 1 without touching it; " + checked},
 		},
 		{
 			ExitReason: uapi.KVM_EXIT_X86_RDMSR, Access: arch.AccessRead,
 			Effect:   "EDX:EAX = msr.data unless msr.error (then #GP); RIP past the RDMSR",
 			OnceOnly: true,
 			Source:   arch.Source{File: x86c, Function: "complete_fast_rdmsr", Since: "5.10"},
+			Path:     "VMX", PathVendor: "kvm_intel", OnPCChange: arch.AppliedAtNewPC, OnRegChange: arch.RegWritten,
+			PCChangeSource: arch.Source{File: "arch/x86/kvm/vmx/vmx.c", Function: "skip_emulated_instruction, x86.c complete_fast_rdmsr", Since: "5.10",
+				Note: "complete_userspace_rdmsr writes EAX/EDX unconditionally; RIP += VMCS VM_EXIT_INSTRUCTION_LEN from the RIP userspace set; verified in 5.4, 6.1, 6.12 and 6.19"},
+			OtherPaths: []arch.CompletionPath{svmSkip("5.10"), svmNoNRIPS("5.10"), emulatorMSR},
 		},
 		{
 			ExitReason: uapi.KVM_EXIT_X86_WRMSR, Access: arch.AccessWrite,
 			Effect:   "RIP past the WRMSR unless msr.error (then #GP)",
 			OnceOnly: true,
 			Source:   arch.Source{File: x86c, Function: "complete_fast_msr_access", Since: "5.10"},
+			Path:     wrmsrVMX.Name, PathVendor: wrmsrVMX.Vendor, OnPCChange: wrmsrVMX.OnPCChange, OnRegChange: wrmsrVMX.OnRegChange, PCChangeSource: wrmsrVMX.Source,
+			OtherPaths: []arch.CompletionPath{wrmsrSVM, wrmsrSVMNoNRIPS, emulatorWRMSR},
 		},
 		{
 			ExitReason: uapi.KVM_EXIT_HYPERCALL, Access: arch.AccessNone,
 			Effect:   "RAX = hypercall.ret; RIP past the VMCALL/VMMCALL",
 			OnceOnly: true,
 			Source:   arch.Source{File: x86c, Function: "complete_hypercall_exit", Since: "5.14"},
+			Path:     "VMX", PathVendor: "kvm_intel", OnPCChange: arch.AppliedAtNewPC, OnRegChange: arch.RegWritten,
+			PCChangeSource: arch.Source{File: "arch/x86/kvm/vmx/vmx.c", Function: "skip_emulated_instruction, x86.c complete_hypercall_exit", Since: "5.14",
+				Note: "RAX = hypercall.ret unconditionally; RIP += VMCS VM_EXIT_INSTRUCTION_LEN from the RIP userspace set; the emulator makes no KVM_EXIT_HYPERCALL (em_hypercall rewrites the instruction, emulator_fix_hypercall); verified in 6.1, 6.12 and 6.19"},
+			OtherPaths: []arch.CompletionPath{svmSkip("5.14"), svmNoNRIPS("5.14")},
 		},
 	}}
 }
