@@ -10,6 +10,7 @@ import (
 	. "github.com/onsi/gomega"
 	"golang.org/x/sys/unix"
 
+	"github.com/kvmconform/kvmconform/arch"
 	"github.com/kvmconform/kvmconform/arch/x86"
 	"github.com/kvmconform/kvmconform/guests"
 	"github.com/kvmconform/kvmconform/internal/uapi"
@@ -109,7 +110,7 @@ var _ = Describe("x86 completion of pending exits", Label("completion", "immedia
 	// CMP-1, CMP-2: a 1- or 2-byte IN is merged into the low bits of RAX
 	// and a 4-byte one zero-extended, then the instruction is skipped;
 	// both before the immediate_exit check. [4.11] x86.c has two paths
-	// for it (x86.PIOPaths), and CMP-2 accepts what each is written to
+	// for it (the x86 facts: the completion's Paths), and CMP-2 accepts what each is written to
 	// do: the fast path (kvm_fast_pio, VMX and SVM; 5.1, 45def77ebf79)
 	// keeps RIP at an OUT during the exit and complete_fast_pio_out skips
 	// it; the emulator path (x86_emulate_instruction, e.g. kvm_pvm) writes
@@ -182,16 +183,16 @@ var _ = Describe("x86 completion of pending exits", Label("completion", "immedia
 		rr := m.RunImmediate(v)
 		Expect(rr.Errno).To(Equal(unix.EINTR), "%s", rr)
 		r = regs(v)
-		paths := x86.PIOPaths()
+		fast, emu := pioPaths(m, uapi.KVM_EXIT_IO, arch.AccessRead)
 		switch {
 		case r.Rip == moved && r.Rax == before:
-			AddReportEntry("x86 port I/O path (CMP-3)", paths[0].Name+": "+paths[0].InOnRIPMoved)
+			AddReportEntry("x86 port I/O path (CMP-3)", fmt.Sprintf("%s: %s (%s)", fast.Name, fast.OnPCChange, fast.Source))
 		case r.Rip == m.Sym("after"):
-			AddReportEntry("x86 port I/O path (CMP-3)", paths[1].Name+": "+paths[1].InOnRIPMoved)
+			AddReportEntry("x86 port I/O path (CMP-3)", fmt.Sprintf("%s: %s (%s)", emu.Name, emu.OnPCChange, emu.Source))
 			Fail(fmt.Sprintf("CMP-3: with RIP moved to %s during a pending IN, want the completion dropped (RIP %s, RAX %#x), got RIP %s, RAX %#x (the IN's data was 0x81). "+
-				"This is the %s path (%s): %s. The %s path (%s) drops it, so the two paths contradict each other for the same userspace action",
+				"This is the %s path (%s: %s, register %s): it has no RIP check. The %s path (%s) drops the completion, so the two paths contradict each other for the same userspace action",
 				m.Addr(moved), m.Addr(moved), before, m.Addr(r.Rip), r.Rax,
-				paths[1].Name, paths[1].Source, paths[1].InOnRIPMoved, paths[0].Name, paths[0].Source))
+				emu.Name, emu.Source, emu.OnPCChange, emu.OnRegChange, fast.Name, fast.Source))
 		default:
 			Fail(fmt.Sprintf("CMP-3: with RIP moved to %s during a pending IN, want the completion dropped (RIP %s, RAX %#x), got RIP %s, RAX %#x, which neither port I/O path produces; %s",
 				m.Addr(moved), m.Addr(moved), before, m.Addr(r.Rip), r.Rax, m.State(v)))
@@ -340,15 +341,37 @@ var _ = Describe("x86 completion of pending exits", Label("completion", "immedia
 	})
 })
 
+// pioPaths returns the fast and the emulator path of an x86 port I/O
+// completion from the arch facts (arch/x86/facts.go: the usual path and
+// its OtherPaths), failing the spec if the facts lack either.
+func pioPaths(m *harness.Machine, exit uint32, access arch.Access) (fast, emulator arch.CompletionPath) {
+	GinkgoHelper()
+	c, ok := m.Arch.Completions().Lookup(exit, access)
+	if !ok {
+		Fail(fmt.Sprintf("the x86 facts list no completion of exit %d %s", exit, access))
+	}
+	paths := c.Paths()
+	fast = paths[0]
+	for _, p := range paths[1:] {
+		if p.Name == "emulator" {
+			return fast, p
+		}
+	}
+	Fail(fmt.Sprintf("the x86 facts of %s have no emulator path", c.Name()))
+	return
+}
+
 // recordPIOPath checks RIP during a pending OUT exit against the two port
-// I/O paths (x86.PIOPaths), records which one ran as a report entry, and
-// fails the spec if RIP is where neither path leaves it.
+// I/O paths of the facts (the fast path leaves it at the OUT, the emulator
+// path writes the OUT back first), records which one ran as a report
+// entry, and fails the spec if RIP is where neither path leaves it.
 func recordPIOPath(m *harness.Machine, v *kvm.VCPU) {
 	GinkgoHelper()
 	rip := regs(v).Rip
-	for _, p := range x86.PIOPaths() {
+	fast, emu := pioPaths(m, uapi.KVM_EXIT_IO, arch.AccessWrite)
+	for _, p := range []arch.CompletionPath{fast, emu} {
 		want := m.Sym("insn")
-		if p.OutRIPPast {
+		if p.PCPastAtExit {
 			want = m.Sym("after")
 		}
 		if rip == want {
@@ -356,6 +379,6 @@ func recordPIOPath(m *harness.Machine, v *kvm.VCPU) {
 			return
 		}
 	}
-	Fail(fmt.Sprintf("RIP during the pending OUT exit (CMP-2): want %s (fast path) or %s (emulator path), got %s; %s",
-		m.Addr(m.Sym("insn")), m.Addr(m.Sym("after")), m.Addr(rip), m.State(v)))
+	Fail(fmt.Sprintf("RIP during the pending OUT exit (CMP-2): want %s (%s path) or %s (%s path), got %s; %s",
+		m.Addr(m.Sym("insn")), fast.Name, m.Addr(m.Sym("after")), emu.Name, m.Addr(rip), m.State(v)))
 }
