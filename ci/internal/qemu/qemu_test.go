@@ -107,7 +107,8 @@ func (w *watch) Write(p []byte) (int, error) {
 }
 
 // deadlineAt is a fake clock whose deadline (the first timer Run starts)
-// comes when the watch sees its marker; later timers (the grace) are real.
+// comes when the watch sees its marker, or at the latest when the real
+// deadline passes; later timers (the grace) are real.
 func deadlineAt(w *watch) func(time.Duration) <-chan time.Time {
 	var calls int
 	return func(d time.Duration) <-chan time.Time {
@@ -116,7 +117,13 @@ func deadlineAt(w *watch) func(time.Duration) <-chan time.Time {
 			return time.After(d)
 		}
 		c := make(chan time.Time, 1)
-		go func() { <-w.seen; c <- time.Now() }()
+		go func() {
+			select {
+			case <-w.seen:
+			case <-time.After(d):
+			}
+			c <- time.Now()
+		}()
 		return c
 	}
 }

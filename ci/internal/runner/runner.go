@@ -79,6 +79,9 @@ type Runner struct {
 	build  *gobuild.Builder
 	debian *kernel.Debian
 	built  map[string]*builtArch
+	// after is the clock of the boot deadline (nil: real timers); tests
+	// replace it to end a boot when the guest has shown a hang.
+	after func(time.Duration) <-chan time.Time
 }
 
 type builtArch struct {
@@ -349,7 +352,7 @@ func (r *Runner) run(ctx context.Context, t Target, e *emulator, spec *initramfs
 		msg += " to run " + job
 	}
 	r.logf("%s", msg)
-	res, err := qemu.Run(ctx, argv, qemu.RunOptions{Deadline: r.opt.Timeout, Done: frame.IsExitLine, Console: r.opt.Console})
+	res, err := qemu.Run(ctx, argv, qemu.RunOptions{Deadline: r.opt.Timeout, Done: frame.IsExitLine, Console: r.opt.Console, After: r.after})
 	return argv, res, err
 }
 
