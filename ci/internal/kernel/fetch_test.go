@@ -96,7 +96,7 @@ func TestFetchWithFakeApt(t *testing.T) {
 		d := &Debian{Cache: cache, HostCodename: "bookworm",
 			Sources: []Source{{URI: "http://deb.example/debian", Suite: "bookworm"}},
 			Logf:    func(f string, a ...any) { logs = append(logs, f) }}
-		k, err := d.Fetch(context.Background(), arch(t, "amd64"), "bookworm")
+		k, err := d.Fetch(context.Background(), arch(t, "amd64"), "bookworm", "")
 		if err != nil {
 			t.Fatalf("noMeta=%v: %v", noMeta, err)
 		}
@@ -134,7 +134,7 @@ func TestFetchWithFakeApt(t *testing.T) {
 
 		// Second fetch: lists are fresh and the kernel is cached.
 		os.Remove(filepath.Join(dir, "log"))
-		if _, err := d.Fetch(context.Background(), arch(t, "amd64"), "bookworm"); err != nil {
+		if _, err := d.Fetch(context.Background(), arch(t, "amd64"), "bookworm", ""); err != nil {
 			t.Fatal(err)
 		}
 		log, _ = os.ReadFile(filepath.Join(dir, "log"))
@@ -151,7 +151,7 @@ func TestFetchNotFound(t *testing.T) {
 	dir := fakeTools(t, false)
 	d := &Debian{Cache: filepath.Join(dir, "cache"), HostCodename: "bookworm"}
 	// The fake archive has no arm64 cloud kernel.
-	_, err := d.Fetch(context.Background(), arch(t, "arm64"), "bookworm")
+	_, err := d.Fetch(context.Background(), arch(t, "arm64"), "bookworm", "")
 	t.Log(err)
 	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "kernel package not found") || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("err = %v", err)

@@ -127,7 +127,7 @@ func (r *Runner) Kernel(ctx context.Context, t Target) (*kernel.Kernel, error) {
 		if t.Modules != "" {
 			return nil, fmt.Errorf("--modules only applies to a kernel image file, not %s", t.Kernel)
 		}
-		return r.debian.Fetch(ctx, t.Arch, rel)
+		return r.debian.Fetch(ctx, t.Arch, rel, "")
 	}
 	return kernel.Local(ctx, t.Arch, t.Kernel, t.Modules)
 }
