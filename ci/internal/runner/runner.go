@@ -123,17 +123,21 @@ func (r *Runner) logf(format string, args ...any) {
 
 // Kernel resolves a target's kernel.
 func (r *Runner) Kernel(ctx context.Context, t Target) (*kernel.Kernel, error) {
-	if rel, ok := strings.CutPrefix(t.Kernel, "debian:"); ok {
-		if t.Modules != "" {
-			return nil, fmt.Errorf("--modules only applies to a kernel image file, not %s", t.Kernel)
-		}
-		return r.debian.Fetch(ctx, t.Arch, rel, "")
+	spec, ok, err := kernel.ParseDebianSpec(t.Kernel)
+	if !ok {
+		return kernel.Local(ctx, t.Arch, t.Kernel, t.Modules)
 	}
-	return kernel.Local(ctx, t.Arch, t.Kernel, t.Modules)
+	if err != nil {
+		return nil, fmt.Errorf("--kernel %s: %w", t.Kernel, err)
+	}
+	if t.Modules != "" {
+		return nil, fmt.Errorf("--modules only applies to a kernel image file, not %s", t.Kernel)
+	}
+	return r.debian.Fetch(ctx, t.Arch, spec.Release, spec.Version)
 }
 
-// KernelName is how a kernel spec is shown in tables: debian:<release> or
-// the image file name.
+// KernelName is how a kernel spec is shown in tables: debian:<release>
+// (with =<version> when pinned) or the image file name.
 func KernelName(spec string) string {
 	if strings.HasPrefix(spec, "debian:") {
 		return spec
@@ -141,8 +145,20 @@ func KernelName(spec string) string {
 	return filepath.Base(spec)
 }
 
+// knownLabel is the kernel label known failures are matched on: a pinned
+// Debian kernel is still its release's kernel (debian:trixie).
+func knownLabel(spec string) string {
+	if s, ok, err := kernel.ParseDebianSpec(spec); ok && err == nil {
+		return "debian:" + s.Release
+	}
+	return KernelName(spec)
+}
+
 // KernelLabel is the name a kernel spec gets in output paths and tables.
 func KernelLabel(spec string) string {
+	if s, ok, err := kernel.ParseDebianSpec(spec); ok && err == nil {
+		return s.Label()
+	}
 	if rel, ok := strings.CutPrefix(spec, "debian:"); ok {
 		return "debian-" + rel
 	}
@@ -193,6 +209,7 @@ type Metadata struct {
 	KernelImage    string            `json:"kernelImage,omitempty"`
 	KernelPackage  string            `json:"kernelPackage,omitempty"`
 	PackageVersion string            `json:"kernelPackageVersion,omitempty"`
+	KernelFallback string            `json:"kernelFallback,omitempty"`
 	KernelRelease  string            `json:"kernelRelease,omitempty"`
 	ProcVersion    string            `json:"procVersion,omitempty"`
 	KVMModules     []string          `json:"kvmModules"`
@@ -255,7 +272,7 @@ func (r *Runner) Boot(ctx context.Context, t Target) (row results.Row) {
 	}
 	k := e.kernel
 	meta := Metadata{Arch: t.Arch.GOARCH, Kernel: t.Kernel, KernelImage: k.Image, KernelPackage: k.Package,
-		PackageVersion: k.Version, KernelRelease: k.Release, KVMBuiltin: k.Builtin, KVMModules: []string{},
+		PackageVersion: k.Version, KernelFallback: k.Fallback, KernelRelease: k.Release, KVMBuiltin: k.Builtin, KVMModules: []string{},
 		QEMU: qemu.Version(ctx, e.bin), QEMUCommand: argv, GinkgoArgs: r.opt.GinkgoArgs, Started: start.UTC()}
 
 	stage, serr := results.NewStage(filepath.Join(r.opt.Out, t.Arch.GOARCH+"-"+label))
@@ -265,7 +282,7 @@ func (r *Runner) Boot(ctx context.Context, t Target) (row results.Row) {
 	}
 	defer stage.Abort()
 
-	counts, suites, gerr := r.analyse(res, spec.Config, &meta, stage, e.machine.Binary, t.Arch.GOARCH, KernelName(t.Kernel))
+	counts, suites, gerr := r.analyse(res, spec.Config, &meta, stage, e.machine.Binary, t.Arch.GOARCH, knownLabel(t.Kernel))
 	if row.Err == nil {
 		row.Err = gerr
 	}
@@ -277,6 +294,9 @@ func (r *Runner) Boot(ctx context.Context, t Target) (row results.Row) {
 		if row.Err == nil {
 			row.Err = err
 		}
+	}
+	if k.Fallback != "" {
+		row.Remark = strings.TrimSpace("kernel " + k.Version + " (fallback, see metadata.json) " + row.Remark)
 	}
 	meta.Counts = counts
 	meta.Suites = suites

@@ -216,6 +216,17 @@ func TestKernelLabelAndMatrix(t *testing.T) {
 	if KernelLabel("debian:trixie") != "debian-trixie" || KernelLabel("/boot/vmlinuz-6.9 x") != "vmlinuz-6.9-x" {
 		t.Fatal("labels")
 	}
+	// A pinned Debian kernel: its own output directory, the pin shown in
+	// the table, the release's known failures.
+	pinned := "debian:trixie=6.12.117-1"
+	if KernelLabel(pinned) != "debian-trixie-6.12.117-1" || KernelName(pinned) != pinned || knownLabel(pinned) != "debian:trixie" ||
+		knownLabel("debian:bookworm") != "debian:bookworm" || knownLabel("/boot/vmlinuz-6.9") != "vmlinuz-6.9" {
+		t.Fatalf("pinned: label %q name %q known %q", KernelLabel(pinned), KernelName(pinned), knownLabel(pinned))
+	}
+	r := &Runner{}
+	if _, err := r.Kernel(t.Context(), Target{Kernel: "debian:trixie=tip"}); err == nil || !strings.Contains(err.Error(), `--kernel debian:trixie=tip: "tip" is not a Debian package version`) {
+		t.Errorf("bad pin: %v", err)
+	}
 	var got []string
 	for _, tg := range MatrixTargets() {
 		got = append(got, tg.Arch.GOARCH+"/"+tg.Kernel)
@@ -235,9 +246,9 @@ func TestKernelLabelAndMatrix(t *testing.T) {
 
 // --- real boots with planted inits ---
 
-// bootKernel returns a cached Debian amd64 kernel and the QEMU binary, or
-// skips.
-func bootKernel(t *testing.T) (target.Arch, *kernel.Kernel) {
+// bootKernel returns a cached Debian amd64 kernel and the cache it is in, or
+// skips when there is none or no QEMU.
+func bootKernel(t *testing.T) (target.Arch, *kernel.Kernel, string) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("boots QEMU; skipped with -short")
@@ -257,11 +268,11 @@ func bootKernel(t *testing.T) (target.Arch, *kernel.Kernel) {
 	}
 	for _, rel := range kernel.Releases {
 		if k, err := kernel.Cached(cache, a, rel); err == nil {
-			return a, k
+			return a, k, cache
 		}
 	}
 	t.Skipf("no cached Debian amd64 kernel in %s (run `go run ./ci run --arch amd64` once)", cache)
-	return a, nil
+	return a, nil, ""
 }
 
 func buildInit(t *testing.T, goarch, pkg string) string {
@@ -288,12 +299,24 @@ func bootTimeout(t *testing.T) time.Duration {
 	return max(d, time.Minute).Truncate(time.Second)
 }
 
-// boot boots init with k; setup, if set, adjusts the runner first.
+// boot boots init with k's image (and, withModules, its KVM modules);
+// setup, if set, adjusts the runner first.
 func boot(t *testing.T, a target.Arch, k *kernel.Kernel, init string, withModules bool, setup func(*Runner)) (results.Row, string) {
+	t.Helper()
+	modules := ""
+	if withModules && len(k.Modules) > 0 {
+		modules = filepath.Dir(k.Modules[0].Path)
+	}
+	return bootTarget(t, Target{Arch: a, Kernel: k.Image, Modules: modules}, "", init, setup)
+}
+
+// bootTarget boots init on tg with the kernel cache cache and returns the
+// row and the output directory.
+func bootTarget(t *testing.T, tg Target, cache, init string, setup func(*Runner)) (results.Row, string) {
 	t.Helper()
 	out := t.TempDir()
 	var log bytes.Buffer
-	r, err := New(Options{Out: out, Timeout: bootTimeout(t), Init: init, Log: &log})
+	r, err := New(Options{Out: out, Cache: cache, Timeout: bootTimeout(t), Init: init, Log: &log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,19 +331,15 @@ func boot(t *testing.T, a target.Arch, k *kernel.Kernel, init string, withModule
 	if setup != nil {
 		setup(r)
 	}
-	modules := ""
-	if withModules && len(k.Modules) > 0 {
-		modules = filepath.Dir(k.Modules[0].Path)
-	}
-	row := r.Boot(t.Context(), Target{Arch: a, Kernel: k.Image, Modules: modules})
-	return row, filepath.Join(out, a.GOARCH+"-"+KernelLabel(k.Image))
+	row := r.Boot(t.Context(), tg)
+	return row, filepath.Join(out, tg.Arch.GOARCH+"-"+KernelLabel(tg.Kernel))
 }
 
 // TestBootPlantedPanic: the init exits, the kernel panics, QEMU exits
 // (-no-reboot). The message says so, not "guest hang", however long the
 // boot took.
 func TestBootPlantedPanic(t *testing.T) {
-	a, k := bootKernel(t)
+	a, k, _ := bootKernel(t)
 	init := buildInit(t, a.GOARCH, "./testdata/exitinit")
 	row, dir := boot(t, a, k, init, false, nil)
 	t.Logf("%s", ProgressLine(row))
@@ -386,7 +405,7 @@ func deadlineAfterMarker(w *markerWatch) func(time.Duration) <-chan time.Time {
 // the host deadline then, however long the kernel took to get there; the
 // message must name the hang and carry the marker in its console tail.
 func TestBootPlantedHang(t *testing.T) {
-	a, k := bootKernel(t)
+	a, k, _ := bootKernel(t)
 	init := buildInit(t, a.GOARCH, "./testdata/sleepinit")
 	w := &markerWatch{marker: sleepMarker, seen: make(chan struct{})}
 	var timeout time.Duration
@@ -414,7 +433,7 @@ func TestBootPlantedHang(t *testing.T) {
 // TestBootNoKVM boots the real guest init without the KVM modules, so
 // /dev/kvm is missing in the guest.
 func TestBootNoKVM(t *testing.T) {
-	a, k := bootKernel(t)
+	a, k, _ := bootKernel(t)
 	init := buildInit(t, a.GOARCH, gobuild.InitPackage)
 	row, dir := boot(t, a, k, init, false, nil)
 	t.Logf("%s", ProgressLine(row))
@@ -428,14 +447,21 @@ func TestBootNoKVM(t *testing.T) {
 }
 
 // TestBootGuestInit boots the real guest init with the KVM modules and no
-// suites: /dev/kvm must open and the metadata must come back.
+// suites: /dev/kvm must open and the metadata must come back. The kernel is
+// asked for as debian:<release>=<its version>, which the cache has, so the
+// pinned path runs without the network and the metadata must name the
+// package version.
 func TestBootGuestInit(t *testing.T) {
-	a, k := bootKernel(t)
+	a, k, cache := bootKernel(t)
 	init := buildInit(t, a.GOARCH, gobuild.InitPackage)
-	row, dir := boot(t, a, k, init, true, nil)
+	spec := k.Spec + "=" + k.Version
+	row, dir := bootTarget(t, Target{Arch: a, Kernel: spec}, cache, init, nil)
 	t.Logf("%s", ProgressLine(row))
 	if row.Err != nil {
 		t.Fatal(row.Err)
+	}
+	if row.Kernel != spec || !strings.HasSuffix(dir, "-"+k.Version) {
+		t.Errorf("row kernel %q, output %s", row.Kernel, dir)
 	}
 	var m Metadata
 	b, err := os.ReadFile(filepath.Join(dir, "metadata.json"))
@@ -447,6 +473,9 @@ func TestBootGuestInit(t *testing.T) {
 	}
 	if m.KVMAPIVersion != 12 || len(m.KVMModules) == 0 || m.KernelRelease == "" || !strings.HasPrefix(m.QEMU, "QEMU emulator version") {
 		t.Fatalf("metadata: api=%d modules=%v release=%q qemu=%q", m.KVMAPIVersion, m.KVMModules, m.KernelRelease, m.QEMU)
+	}
+	if m.Kernel != spec || m.KernelPackage != k.Package || m.PackageVersion != k.Version || m.KernelFallback != "" {
+		t.Errorf("metadata kernel %q package %q version %q fallback %q", m.Kernel, m.KernelPackage, m.PackageVersion, m.KernelFallback)
 	}
 }
 
