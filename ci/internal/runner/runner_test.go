@@ -403,31 +403,62 @@ func deadlineAfterMarker(w *markerWatch) func(time.Duration) <-chan time.Time {
 // exits. The hang is recognised by what the guest did: once the marker is
 // on the console the guest can only be silent, so the test's clock reaches
 // the host deadline then, however long the kernel took to get there; the
-// message must name the hang and carry the marker in its console tail.
+// message must name the hang and carry the marker in its console tail. It
+// runs twice: as fast as the machine boots, and with a planted slow start
+// (QEMU begins 15 s late, later than the 12 s deadline this test once had
+// and lost to a loaded machine).
 func TestBootPlantedHang(t *testing.T) {
 	a, k, _ := bootKernel(t)
 	init := buildInit(t, a.GOARCH, "./testdata/sleepinit")
-	w := &markerWatch{marker: sleepMarker, seen: make(chan struct{})}
-	var timeout time.Duration
-	row, dir := boot(t, a, k, init, false, func(r *Runner) {
-		r.opt.Console = w
-		r.after = deadlineAfterMarker(w)
-		timeout = r.opt.Timeout
-	})
-	t.Logf("%s", ProgressLine(row))
-	select {
-	case <-w.seen:
-	default:
-		t.Fatalf("the guest never printed %q (so this is not the planted hang): %v", sleepMarker, row.Err)
+	for _, tc := range []struct {
+		name  string
+		delay int // seconds before QEMU starts
+	}{{"as fast as it boots", 0}, {"slow start", 15}} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.delay > 0 {
+				slowQEMU(t, a, tc.delay)
+			}
+			w := &markerWatch{marker: sleepMarker, seen: make(chan struct{})}
+			var timeout time.Duration
+			row, dir := boot(t, a, k, init, false, func(r *Runner) {
+				r.opt.Console = w
+				r.after = deadlineAfterMarker(w)
+				timeout = r.opt.Timeout
+			})
+			t.Logf("%s", ProgressLine(row))
+			select {
+			case <-w.seen:
+			default:
+				t.Fatalf("the guest never printed %q (so this is not the planted hang): %v", sleepMarker, row.Err)
+			}
+			want := fmt.Sprintf("guest hang: no exit marker within the host deadline of %s, QEMU killed; console tail: ", timeout)
+			if row.Err == nil || !strings.HasPrefix(row.Err.Error(), want) || !strings.Contains(row.Err.Error(), sleepMarker) {
+				t.Fatalf("err = %v\nwant %q ... %q", row.Err, want, sleepMarker)
+			}
+			var m Metadata
+			if b, err := os.ReadFile(filepath.Join(dir, "metadata.json")); err != nil || json.Unmarshal(b, &m) != nil || m.Error == "" {
+				t.Errorf("metadata.json: %v %+v", err, m)
+			}
+		})
 	}
-	want := fmt.Sprintf("guest hang: no exit marker within the host deadline of %s, QEMU killed; console tail: ", timeout)
-	if row.Err == nil || !strings.HasPrefix(row.Err.Error(), want) || !strings.Contains(row.Err.Error(), sleepMarker) {
-		t.Fatalf("err = %v\nwant %q ... %q", row.Err, want, sleepMarker)
+}
+
+// slowQEMU puts a stand-in for a's QEMU first in PATH that waits delay
+// seconds before it starts the real one (--version answers at once): a
+// slow boot that costs no CPU.
+func slowQEMU(t *testing.T, a target.Arch, delay int) {
+	t.Helper()
+	m, _ := qemu.For(a)
+	bin, err := exec.LookPath(m.Binary)
+	if err != nil {
+		t.Skip(err)
 	}
-	var m Metadata
-	if b, err := os.ReadFile(filepath.Join(dir, "metadata.json")); err != nil || json.Unmarshal(b, &m) != nil || m.Error == "" {
-		t.Errorf("metadata.json: %v %+v", err, m)
+	dir := t.TempDir()
+	script := fmt.Sprintf("#!/bin/sh\n[ \"$1\" = --version ] || sleep %d\nexec %s \"$@\"\n", delay, bin)
+	if err := os.WriteFile(filepath.Join(dir, m.Binary), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
 	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
 }
 
 // TestBootNoKVM boots the real guest init without the KVM modules, so
