@@ -23,8 +23,9 @@ type archive interface {
 	// candidate returns the version of a package apt would pick, or an
 	// error wrapping ErrNotFound.
 	candidate(ctx context.Context, name string) (Package, error)
-	// versions returns every version of a package the index names.
-	versions(ctx context.Context, name string) ([]Package, error)
+	// versions returns every version the index names of each package in
+	// names (one apt-cache call for all of them).
+	versions(ctx context.Context, names []string) ([]Package, error)
 	// names returns the package names that start with prefix.
 	names(ctx context.Context, prefix string) ([]string, error)
 	// fetch downloads one version of a package into the empty directory
@@ -138,29 +139,50 @@ func hasPackageLists(dir string) bool {
 }
 
 func (e *aptArchive) candidate(ctx context.Context, name string) (Package, error) {
-	pkgs, err := e.show(ctx, name, "--no-all-versions")
+	pkgs, err := e.show(ctx, false, name)
 	if err != nil {
 		return Package{}, err
 	}
 	return pkgs[0], nil
 }
 
-func (e *aptArchive) versions(ctx context.Context, name string) ([]Package, error) {
-	return e.show(ctx, name)
+func (e *aptArchive) versions(ctx context.Context, names []string) ([]Package, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	pkgs, err := e.show(ctx, true, names...)
+	if err == nil || ctx.Err() != nil || len(names) == 1 {
+		return pkgs, err
+	}
+	// One name apt does not know fails the whole call: ask one by one.
+	var found []Package
+	for _, n := range names {
+		p, _ := e.show(ctx, true, n)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		found = append(found, p...)
+	}
+	return found, nil
 }
 
-// show returns apt-cache show's stanzas of a package, or ErrNotFound.
-func (e *aptArchive) show(ctx context.Context, name string, opts ...string) ([]Package, error) {
-	out, err := e.run(ctx, e.dir, "apt-cache", append(append([]string{"show"}, opts...), name)...)
+// show returns apt-cache show's stanzas of the packages: every version
+// (all) or the candidate's; ErrNotFound when there are none.
+func (e *aptArchive) show(ctx context.Context, all bool, names ...string) ([]Package, error) {
+	args := []string{"show"}
+	if !all {
+		args = append(args, "--no-all-versions")
+	}
+	out, err := e.run(ctx, e.dir, "apt-cache", append(args, names...)...)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("%w: %s: %v", ErrNotFound, name, err)
+		return nil, fmt.Errorf("%w: %s: %v", ErrNotFound, strings.Join(names, " "), err)
 	}
 	pkgs := ParsePackages(out)
 	if len(pkgs) == 0 {
-		return nil, fmt.Errorf("%w: %s", ErrNotFound, name)
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, strings.Join(names, " "))
 	}
 	return pkgs, nil
 }

@@ -44,11 +44,12 @@ func (f *fakeArchive) candidate(_ context.Context, name string) (Package, error)
 	return v[0], nil
 }
 
-func (f *fakeArchive) versions(_ context.Context, name string) ([]Package, error) {
-	if len(f.index[name]) == 0 {
-		return nil, fmt.Errorf("%w: %s", ErrNotFound, name)
+func (f *fakeArchive) versions(_ context.Context, names []string) ([]Package, error) {
+	var out []Package
+	for _, n := range names {
+		out = append(out, f.index[n]...)
 	}
-	return f.index[name], nil
+	return out, nil
 }
 
 func (f *fakeArchive) names(_ context.Context, prefix string) ([]string, error) {

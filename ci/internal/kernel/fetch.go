@@ -238,28 +238,30 @@ func indexImages(ctx context.Context, ar archive, f Flavour) ([]Package, error) 
 			bases = append(bases, base)
 		}
 	}
-	byVersion := map[string]Package{}
+	var query []string
 	for _, base := range bases {
-		variants := []string{base}
-		if f.Unsigned {
-			variants = []string{base + "-unsigned", base}
+		for _, name := range []string{base + "-unsigned", base} {
+			if have[name] && (name == base || f.Unsigned) {
+				query = append(query, name)
+			}
 		}
-		for _, name := range variants {
-			if !have[name] {
-				continue
-			}
-			pkgs, err := ar.versions(ctx, name)
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			if err != nil {
-				continue
-			}
-			for _, p := range pkgs {
-				if _, ok := byVersion[p.Version]; !ok && p.Name == name {
-					byVersion[p.Version] = p
-				}
-			}
+	}
+	pkgs, _ := ar.versions(ctx, query)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	// One package per version: the -unsigned variant where f prefers it.
+	byVersion := map[string]Package{}
+	for _, p := range pkgs {
+		base := p.Name
+		if f.Unsigned {
+			base = strings.TrimSuffix(p.Name, "-unsigned")
+		}
+		if !isBase[base] {
+			continue
+		}
+		if old, ok := byVersion[p.Version]; !ok || (p.Name != base && old.Name == base) {
+			byVersion[p.Version] = p
 		}
 	}
 	var out []Package
