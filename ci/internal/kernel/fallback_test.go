@@ -163,6 +163,8 @@ func warnings(logs []string) []string {
 
 func TestFetchFallsBackWhenTheNewestIsNotInThePool(t *testing.T) {
 	f := trixiePPC(t, img117+"=6.12.117-1")
+	// A fallback version is retried after an error other than 404.
+	f.pool[img57+"=6.12.57-1"] = []error{errors.New("E: Failed to fetch ...  Connection timed out"), nil}
 	d, logs, waits := debianWith(t, t.TempDir(), f)
 	k, err := d.Fetch(t.Context(), arch(t, "ppc64le"), "trixie", "")
 	if err != nil {
@@ -175,15 +177,18 @@ func TestFetchFallsBackWhenTheNewestIsNotInThePool(t *testing.T) {
 	if got := f.count(img117 + "=6.12.117-1"); got != 3 {
 		t.Errorf("6.12.117-1 tried %d times, want 3", got)
 	}
-	if !reflect.DeepEqual(*waits, []time.Duration{5 * time.Second, 10 * time.Second}) {
-		t.Errorf("waits %v, want 5s then 10s", *waits)
+	if !reflect.DeepEqual(*waits, []time.Duration{5 * time.Second, 10 * time.Second, 5 * time.Second}) {
+		t.Errorf("waits %v, want 5s, 10s (6.12.117-1), 5s (6.12.57-1)", *waits)
+	}
+	if f.count(img57+"=6.12.57-1") != 2 {
+		t.Errorf("6.12.57-1 tried %d times, want 2", f.count(img57+"=6.12.57-1"))
 	}
 	if f.count(img41+"=6.12.41-1") != 0 {
 		t.Error("fetched 6.12.41-1 after 6.12.57-1 worked")
 	}
 	w := warnings(*logs)
 	last := w[len(w)-1]
-	if !strings.Contains(last, "could not fetch "+img117+" 6.12.117-1") || !strings.Contains(last, "404") ||
+	if !strings.Contains(last, "could not fetch "+img117+" 6.12.117-1 (404 Not Found, 3 tries)") ||
 		!strings.Contains(last, "using "+img57+" 6.12.57-1 instead") || strings.Contains(last, "\n") {
 		t.Errorf("warning %q", last)
 	}
@@ -324,8 +329,13 @@ func TestFetchNothingWorks(t *testing.T) {
 	if strings.Contains(err.Error(), "6.1.192") {
 		t.Error("tried a 6.1 kernel for trixie")
 	}
-	if n := len(f.fetched); n != 9 {
-		t.Errorf("%d fetches, want 3 versions x 3 tries: %v", n, f.fetched)
+	// The newest is tried three times; the older ones are not retried
+	// after a 404 (they are not about to arrive).
+	if n := len(f.fetched); n != 5 || f.count(img117+"=6.12.117-1") != 3 {
+		t.Errorf("%d fetches, want 3 of 6.12.117-1 and one of each older: %v", n, f.fetched)
+	}
+	if !strings.Contains(err.Error(), img117+" 6.12.117-1 (404 Not Found, 3 tries), "+img57+" 6.12.57-1 (404 Not Found), ") {
+		t.Errorf("reasons not short: %v", err)
 	}
 }
 

@@ -3,9 +3,11 @@ package kernel
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -20,8 +22,9 @@ import (
 // the metapackage depends on. A download is tried Tries times with backoff;
 // if that version still cannot be fetched (a mirror in mid-sync can list a
 // version its pool does not have yet, or no longer has), the newest other
-// version of the series that downloads or is cached is used instead, and a
-// warning (also in Kernel.Fallback) names it. Only when nothing works does
+// version of the series that downloads or is cached is used instead (an
+// older version that answers 404 is not retried), and a warning (also in
+// Kernel.Fallback) names it. Only when nothing works does
 // Fetch fail, naming every version it tried.
 //
 // A version (a Debian package version, "6.12.117-1") pins that version:
@@ -69,14 +72,56 @@ type failure struct {
 	err error
 }
 
+// describe lists failed versions with a short reason each, for one line.
 func describe(failed []failure) string {
 	var parts []string
 	for _, f := range failed {
-		why := strings.TrimPrefix(f.err.Error(), "downloading "+f.pkg.Name+": ")
-		parts = append(parts, fmt.Sprintf("%s %s (%s)", f.pkg.Name, f.pkg.Version, why))
+		parts = append(parts, fmt.Sprintf("%s %s (%s)", f.pkg.Name, f.pkg.Version, reason(f.err, f.pkg.Name)))
 	}
 	return strings.Join(parts, ", ")
 }
+
+// notInPool matches apt's answer for a file the mirror does not have.
+var notInPool = regexp.MustCompile(`\b404\s+Not Found\b`)
+
+// reason shortens a failed download to what matters: "404 Not Found" or
+// apt's error line, and how many tries it took.
+func reason(err error, name string) string {
+	s, tries := err.Error(), ""
+	var fe *fetchError
+	if errors.As(err, &fe) {
+		s = fe.err.Error()
+		if fe.tries > 1 {
+			tries = fmt.Sprintf(", %d tries", fe.tries)
+		}
+	}
+	if notInPool.MatchString(s) {
+		s = "404 Not Found"
+	} else if i := strings.LastIndex(s, "E: "); i >= 0 {
+		s = s[i+len("E: "):]
+	} else {
+		s = strings.TrimPrefix(s, "downloading "+name+": ")
+	}
+	if len(s) > 160 {
+		s = s[:157] + "..."
+	}
+	return s + tries
+}
+
+// fetchError is a download that failed on each of its tries.
+type fetchError struct {
+	err   error
+	tries int
+}
+
+func (e *fetchError) Error() string {
+	if e.tries > 1 {
+		return fmt.Sprintf("%v (%d tries)", e.err, e.tries)
+	}
+	return e.err.Error()
+}
+
+func (e *fetchError) Unwrap() error { return e.err }
 
 // choice is a version Fetch may fall back to: in the index (pkg), in the
 // cache (k), or both.
@@ -99,7 +144,7 @@ func (d *Debian) fetchNewest(ctx context.Context, ar archive, a target.Arch, rel
 		return nil, ctx.Err()
 	}
 	if metaErr == nil {
-		k, err := d.get(ctx, ar, a, release, first, cached)
+		k, err := d.get(ctx, ar, a, release, first, cached, false)
 		if err == nil {
 			return k, nil
 		}
@@ -139,7 +184,7 @@ func (d *Debian) fetchNewest(ctx context.Context, ar archive, a target.Arch, rel
 		k := c.k
 		if k == nil {
 			var err error
-			if k, err = d.get(ctx, ar, a, release, c.pkg, nil); err != nil {
+			if k, err = d.get(ctx, ar, a, release, c.pkg, nil, true); err != nil {
 				if ctx.Err() != nil {
 					return nil, ctx.Err()
 				}
@@ -175,7 +220,7 @@ func (d *Debian) fetchPinned(ctx context.Context, ar archive, a target.Arch, rel
 			have = append(have, p.Version)
 			continue
 		}
-		k, err := d.get(ctx, ar, a, release, p, nil)
+		k, err := d.get(ctx, ar, a, release, p, nil, false)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -297,8 +342,10 @@ func byVersion(ks []*Kernel, version string) *Kernel {
 	return nil
 }
 
-// get returns pkg from the cache, or downloads it there.
-func (d *Debian) get(ctx context.Context, ar archive, a target.Arch, release string, pkg Package, cached []*Kernel) (*Kernel, error) {
+// get returns pkg from the cache, or downloads it there. A fallback
+// version that the pool does not have (404) is not tried again: unlike the
+// newest, it is not about to arrive.
+func (d *Debian) get(ctx context.Context, ar archive, a target.Arch, release string, pkg Package, cached []*Kernel, fallback bool) (*Kernel, error) {
 	if k := byVersion(cached, pkg.Version); k != nil {
 		return k, nil
 	}
@@ -308,15 +355,16 @@ func (d *Debian) get(ctx context.Context, ar archive, a target.Arch, release str
 		return k, nil
 	}
 	d.logf("downloading %s %s (%s)", pkg.Name, pkg.Version, a.Debian)
-	if err := d.download(ctx, ar, a, release, pkg, wanted, dir); err != nil {
+	if err := d.download(ctx, ar, a, release, pkg, wanted, dir, fallback); err != nil {
 		return nil, err
 	}
 	return loadManifest(dir, release, wanted)
 }
 
 // fetchRetrying runs ar.fetch up to Tries times, waiting Backoff (doubled
-// each time) in between, and returns the unpacked tree below work.
-func (d *Debian) fetchRetrying(ctx context.Context, ar archive, pkg Package, work string) (string, error) {
+// each time) in between, and returns the unpacked tree below work. With
+// final404 a 404 ends it at once.
+func (d *Debian) fetchRetrying(ctx context.Context, ar archive, pkg Package, work string, final404 bool) (string, error) {
 	tries, wait := d.Tries, d.Backoff
 	if tries <= 0 {
 		tries = 3
@@ -337,11 +385,8 @@ func (d *Debian) fetchRetrying(ctx context.Context, ar archive, pkg Package, wor
 		if ctx.Err() != nil {
 			return "", ctx.Err()
 		}
-		if i >= tries {
-			if tries > 1 {
-				err = fmt.Errorf("%w (%d tries)", err, tries)
-			}
-			return "", err
+		if i >= tries || final404 && notInPool.MatchString(err.Error()) {
+			return "", &fetchError{err: err, tries: i}
 		}
 		d.logf("warning: %v; trying again in %s (try %d of %d)", err, wait, i+1, tries)
 		if err := d.pause(ctx, wait); err != nil {
@@ -367,7 +412,7 @@ func (d *Debian) pause(ctx context.Context, wait time.Duration) error {
 
 // download fetches pkg and keeps what the guest needs in the cache
 // directory dir: the image, the KVM modules and a manifest.
-func (d *Debian) download(ctx context.Context, ar archive, a target.Arch, release string, pkg Package, wanted []string, dir string) error {
+func (d *Debian) download(ctx context.Context, ar archive, a target.Arch, release string, pkg Package, wanted []string, dir string, fallback bool) error {
 	parent := filepath.Dir(dir)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return fmt.Errorf("kernel cache: %w", err)
@@ -378,7 +423,7 @@ func (d *Debian) download(ctx context.Context, ar archive, a target.Arch, releas
 	}
 	defer os.RemoveAll(work)
 
-	root, err := d.fetchRetrying(ctx, ar, pkg, work)
+	root, err := d.fetchRetrying(ctx, ar, pkg, work, fallback)
 	if err != nil {
 		return err
 	}
