@@ -24,8 +24,8 @@ import (
 // version its pool does not have yet, or no longer has), the newest other
 // version of the series that downloads or is cached is used instead (an
 // older version that answers 404 is not retried), and a warning (also in
-// Kernel.Fallback) names it. Only when nothing works does
-// Fetch fail, naming every version it tried.
+// Kernel.Fallback) names it. Only when nothing works does Fetch fail,
+// naming every version it tried.
 //
 // A version (a Debian package version, "6.12.117-1") pins that version:
 // it is used or Fetch fails; there is no fallback.
@@ -180,11 +180,14 @@ func (d *Debian) fetchNewest(ctx context.Context, ar archive, a target.Arch, rel
 	}
 	sort.SliceStable(choices, func(i, j int) bool { return CompareVersions(choices[i].version(), choices[j].version()) > 0 })
 
-	for _, c := range choices {
+	for i, c := range choices {
 		k := c.k
 		if k == nil {
+			// Without a metapackage the first choice is the newest:
+			// it gets every try.
+			older := metaErr == nil || i > 0
 			var err error
-			if k, err = d.get(ctx, ar, a, release, c.pkg, nil, true); err != nil {
+			if k, err = d.get(ctx, ar, a, release, c.pkg, nil, older); err != nil {
 				if ctx.Err() != nil {
 					return nil, ctx.Err()
 				}
