@@ -453,3 +453,18 @@ func TestParseDebianSpec(t *testing.T) {
 		}
 	}
 }
+
+// Without a metapackage the newest image in the index is the first choice
+// and gets every try; the older one is the fallback.
+func TestFetchNoMetapackage(t *testing.T) {
+	f := trixiePPC(t, img117+"=6.12.117-1")
+	delete(f.index, "linux-image-powerpc64le")
+	d, logs, _ := debianWith(t, t.TempDir(), f)
+	k, err := d.Fetch(t.Context(), arch(t, "ppc64le"), "trixie", "")
+	if err != nil || k.Version != "6.12.57-1" || f.count(img117+"=6.12.117-1") != 3 {
+		t.Fatalf("%+v %v, fetched %v", k, err, f.fetched)
+	}
+	if w := warnings(*logs); !strings.Contains(w[len(w)-1], "using "+img57+" 6.12.57-1 instead") {
+		t.Errorf("warnings %q", w)
+	}
+}
