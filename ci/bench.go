@@ -48,7 +48,7 @@ func parseBench(args []string, stderr io.Writer) (*benchConfig, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&c.arch, "arch", "", "target architecture: amd64, arm64, ppc64le, riscv64")
-	fs.StringVar(&c.kernel, "kernel", "", "debian:bookworm (6.1), debian:trixie (6.12) or a kernel image file")
+	fs.StringVar(&c.kernel, "kernel", "", "debian:bookworm (6.1), debian:trixie (6.12), either with =VERSION to pin a package version, or a kernel image file")
 	fs.StringVar(&c.modules, "modules", "", "with a kernel image file: directory searched for the KVM modules")
 	fs.IntVar(&c.cfg.N, "n", 2000, "KVM_RUNs per round-trip measurement (under TCG every one is slow)")
 	fs.IntVar(&c.cfg.Kicks, "kicks", 500, "kicks per kick-latency measurement")

@@ -3,6 +3,7 @@
 // matrix.
 //
 //	go run ./ci run --arch arm64 --kernel debian:bookworm
+//	go run ./ci run --arch ppc64le --kernel debian:trixie=6.12.117-1
 //	go run ./ci run --arch amd64 --kernel ./vmlinuz --modules ./lib/modules/6.9.0
 //	go run ./ci run --matrix
 //
@@ -148,15 +149,15 @@ func resolveTarget(arch, kern *string, modules string) error {
 			*kern = "debian:trixie"
 		}
 	}
-	if rel, ok := strings.CutPrefix(*kern, "debian:"); ok {
-		if rel != "bookworm" && rel != "trixie" {
-			return fmt.Errorf("%w: --kernel %s: want debian:bookworm, debian:trixie or a kernel image file", errUsage, *kern)
+	if spec, ok, err := kernel.ParseDebianSpec(*kern); ok {
+		if err != nil {
+			return fmt.Errorf("%w: --kernel %s: %v", errUsage, *kern, err)
 		}
 		if modules != "" {
 			return fmt.Errorf("%w: --modules goes with a kernel image file, not %s", errUsage, *kern)
 		}
 		if a.Bootable() {
-			if _, err := kernel.DebianFlavour(a, rel); err != nil {
+			if _, err := kernel.DebianFlavour(a, spec.Release); err != nil {
 				return fmt.Errorf("%w: --kernel: %v", errUsage, err)
 			}
 		}
@@ -171,7 +172,7 @@ func newFlags(c *config, stderr io.Writer) *flag.FlagSet {
 	// Errors are reported in one line by realMain; usage only for -h.
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&c.arch, "arch", "", "target architecture: amd64, arm64, ppc64le, riscv64 (booted); s390x, mips64le (cross-built and vetted only)")
-	fs.StringVar(&c.kernel, "kernel", "", "debian:bookworm (6.1), debian:trixie (6.12) or a kernel image file (default debian:bookworm; riscv64: debian:trixie)")
+	fs.StringVar(&c.kernel, "kernel", "", "debian:bookworm (6.1), debian:trixie (6.12), either with =VERSION to pin one package version (debian:trixie=6.12.117-1), or a kernel image file (default debian:bookworm; riscv64: debian:trixie)")
 	fs.StringVar(&c.modules, "modules", "", "with a kernel image file: directory searched for the KVM modules and their dependencies")
 	fs.BoolVar(&c.matrix, "matrix", false, "run every arch x kernel combination and print the table")
 	fs.StringVar(&c.opt.Cache, "cache", "", "cache for kernels and apt lists (default $XDG_CACHE_HOME/kvmconform or ~/.cache/kvmconform)")

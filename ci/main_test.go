@@ -54,6 +54,11 @@ func TestParse(t *testing.T) {
 	if _, err := parse([]string{"run", "--arch", "amd64", "--kernel", img, "--modules", "/x"}, &stderr); err != nil {
 		t.Fatal(err)
 	}
+	for _, k := range []string{"debian:trixie=6.12.117-1", "debian:bookworm=6.1.192-3"} {
+		if c, err := parse([]string{"run", "--arch", "ppc64le", "--kernel", k}, &stderr); err != nil || c.kernel != k {
+			t.Errorf("pinned %s: %+v %v", k, c, err)
+		}
+	}
 	if c, err := parse([]string{"run", "--matrix", "-v"}, &stderr); err != nil || !c.matrix || c.opt.Console == nil {
 		t.Fatalf("matrix: %+v %v", c, err)
 	}
@@ -83,6 +88,14 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"run", "--arch", "vax"}, `unknown architecture "vax"`},
 		{[]string{"run", "--arch", "amd64", "--kernel", "debian:buster"}, "want debian:bookworm, debian:trixie"},
 		{[]string{"run", "--arch", "amd64", "--kernel", "/nonexistent/vmlinuz"}, "not a readable file"},
+		{[]string{"run", "--arch", "amd64", "--kernel", "debian:buster=10.1-1"}, "want debian:bookworm, debian:trixie"},
+		{[]string{"run", "--arch", "amd64", "--kernel", "debian:trixie="}, `--kernel debian:trixie=: no version after "debian:trixie=": want e.g. debian:trixie=6.12.117-1`},
+		{[]string{"run", "--arch", "amd64", "--kernel", "debian:trixie=newest"}, `"newest" is not a Debian package version`},
+		{[]string{"run", "--arch", "amd64", "--kernel", "debian:trixie=linux-image-6.12.117+deb13-cloud-amd64"}, "not its name"},
+		{[]string{"run", "--arch", "amd64", "--kernel", "debian:trixie=6.1.192-3"}, "debian:trixie ships 6.12 kernels"},
+		{[]string{"run", "--arch", "riscv64", "--kernel", "debian:bookworm=6.1.192-3"}, "bookworm has no riscv64 kernel"},
+		{[]string{"run", "--arch", "amd64", "--kernel", "debian:trixie=6.12.117-1", "--modules", "/x"}, "--modules goes with a kernel image file"},
+		{[]string{"bench", "--arch", "amd64", "--kernel", "debian:trixie=x"}, `"x" is not a Debian package version`},
 		{[]string{"run", "--arch", "amd64", "--modules", "/x"}, "--modules goes with a kernel image file"},
 		{[]string{"run", "--matrix", "--arch", "amd64"}, "do not combine"},
 		{[]string{"run", "--arch", "riscv64", "--kernel", "debian:bookworm"}, "bookworm has no riscv64 kernel"},
@@ -101,7 +114,11 @@ func TestBadFlags(t *testing.T) {
 		if code != 2 || !strings.Contains(msg, tc.want) {
 			t.Errorf("%q: exit %d, stderr %q; want 2 and %q", tc.args, code, msg, tc.want)
 		}
-		if !strings.Contains(msg, "ci: bad flag value: ") {
+		prefix := "ci: bad flag value: "
+		if len(tc.args) > 0 && tc.args[0] == "bench" {
+			prefix = "ci bench: bad flag value: "
+		}
+		if !strings.Contains(msg, prefix) {
 			t.Errorf("%q: stderr %q", tc.args, msg)
 		}
 	}

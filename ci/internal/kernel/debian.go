@@ -1,16 +1,15 @@
 package kernel
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 
@@ -105,29 +104,12 @@ func imageName(f Flavour) *regexp.Regexp {
 	return regexp.MustCompile(`^linux-image-(` + regexp.QuoteMeta(f.Series) + `\.[0-9]+(?:-[0-9]+)?(?:\+deb[0-9]+)?)-` + regexp.QuoteMeta(f.Suffix) + `$`)
 }
 
-// NewestImage picks the newest versioned image package of a flavour from a
-// list of package names (apt-cache pkgnames output); used when the
-// metapackage is missing.
-func NewestImage(names []string, f Flavour) (string, error) {
-	re := imageName(f)
-	best, bestABI := "", ""
-	for _, n := range names {
-		m := re.FindStringSubmatch(strings.TrimSpace(n))
-		if m == nil {
-			continue
-		}
-		if best == "" || CompareVersions(m[1], bestABI) > 0 {
-			best, bestABI = m[0], m[1]
-		}
-	}
-	if best == "" {
-		return "", fmt.Errorf("no linux-image-%s.*-%s package in the index", f.Series, f.Suffix)
-	}
-	return best, nil
-}
-
 // ErrNotFound means the kernel package is not in the package index.
 var ErrNotFound = errors.New("kernel package not found")
+
+// ErrNotFetched means no version of the kernel could be downloaded and none
+// was cached.
+var ErrNotFetched = errors.New("no kernel could be fetched")
 
 // Debian fetches Debian kernels into a cache directory.
 type Debian struct {
@@ -144,6 +126,15 @@ type Debian struct {
 	HostCodename string
 	// Logf reports progress; may be nil.
 	Logf func(format string, args ...any)
+	// Tries is how many times one package version is downloaded before
+	// Fetch gives up on it (default 3); Backoff is the wait after the
+	// first failed try, doubled after each further one (default 5s).
+	Tries   int
+	Backoff time.Duration
+
+	// open and sleep stand in for apt and for waiting in tests.
+	open  func(a target.Arch, release string) (archive, error)
+	sleep func(ctx context.Context, d time.Duration) error
 }
 
 func (d *Debian) logf(format string, args ...any) {
@@ -166,261 +157,6 @@ type manifest struct {
 }
 
 const manifestName = "kernel.json"
-
-type aptEnv struct {
-	dir  string
-	opts []string
-}
-
-func (d *Debian) apt(a target.Arch, release string) (*aptEnv, error) {
-	dir := filepath.Join(d.Cache, "apt", release+"-"+a.Debian)
-	for _, sub := range []string{"lists/partial", "cache/archives/partial", "sources.list.d"} {
-		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
-			return nil, fmt.Errorf("apt state dir: %w", err)
-		}
-	}
-	list := SourcesList(SourcesFor(d.Sources, d.HostCodename, release))
-	if err := writeFileAtomic(filepath.Join(dir, "sources.list"), []byte(list)); err != nil {
-		return nil, fmt.Errorf("apt state dir: %w", err)
-	}
-	opts := []string{
-		"-o", "APT::Architecture=" + a.Debian,
-		"-o", "APT::Architectures=" + a.Debian,
-		"-o", "Dir::State::Lists=" + filepath.Join(dir, "lists"),
-		"-o", "Dir::Cache=" + filepath.Join(dir, "cache"),
-		"-o", "Dir::State::status=/dev/null",
-		"-o", "Dir::Etc::sourcelist=" + filepath.Join(dir, "sources.list"),
-		"-o", "Dir::Etc::sourceparts=" + filepath.Join(dir, "sources.list.d"),
-		"-o", "Acquire::Languages=none",
-	}
-	if os.Geteuid() == 0 {
-		// The cache is usually below /root, which the _apt sandbox user
-		// cannot enter.
-		opts = append(opts, "-o", "APT::Sandbox::User=root")
-	}
-	return &aptEnv{dir: dir, opts: opts}, nil
-}
-
-func (e *aptEnv) run(ctx context.Context, workdir, tool string, args ...string) (string, error) {
-	bin, err := exec.LookPath(tool)
-	if err != nil {
-		return "", fmt.Errorf("%s not found (Debian package apt): %w", tool, err)
-	}
-	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, bin, append(append([]string{"-q"}, e.opts...), args...)...)
-	cmd.Dir = workdir
-	cmd.Stdout = &stdout
-	cmd.Stderr = &stderr
-	cmd.Env = append(os.Environ(), "LC_ALL=C", "DEBIAN_FRONTEND=noninteractive")
-	err = cmd.Run()
-	if err != nil {
-		return stdout.String(), fmt.Errorf("%s %s: %w: %s", tool, strings.Join(args, " "), err, firstError(stderr.String()+stdout.String()))
-	}
-	return stdout.String(), nil
-}
-
-// firstError returns apt's first "E:" line (or the last line).
-func firstError(out string) string {
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	for _, l := range lines {
-		if strings.HasPrefix(l, "E: ") {
-			return strings.TrimSpace(l)
-		}
-	}
-	return strings.TrimSpace(lines[len(lines)-1])
-}
-
-func (d *Debian) update(ctx context.Context, e *aptEnv, a target.Arch, release string) error {
-	stamp := filepath.Join(e.dir, "updated")
-	maxAge := d.MaxAge
-	if maxAge == 0 {
-		maxAge = 12 * time.Hour
-	}
-	haveLists := hasPackageLists(filepath.Join(e.dir, "lists"))
-	if st, err := os.Stat(stamp); err == nil && haveLists && !d.Refresh && time.Since(st.ModTime()) < maxAge {
-		return nil
-	}
-	d.logf("apt-get update for debian %s %s", release, a.Debian)
-	_, err := e.run(ctx, e.dir, "apt-get", "update")
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		// A mirror mid-sync can fail a secondary suite; what was fetched
-		// is still usable.
-		if hasPackageLists(filepath.Join(e.dir, "lists")) {
-			d.logf("warning: %v (continuing with the lists that were fetched)", err)
-		} else {
-			return fmt.Errorf("package lists for debian %s %s: %w", release, a.Debian, err)
-		}
-	}
-	return writeFileAtomic(stamp, []byte(time.Now().UTC().Format(time.RFC3339)+"\n"))
-}
-
-func hasPackageLists(dir string) bool {
-	m, _ := filepath.Glob(filepath.Join(dir, "*_Packages*"))
-	return len(m) > 0
-}
-
-// show returns the candidate stanza of a package, or ErrNotFound.
-func (e *aptEnv) show(ctx context.Context, name string) (Package, error) {
-	out, err := e.run(ctx, e.dir, "apt-cache", "show", "--no-all-versions", name)
-	if err != nil {
-		if ctx.Err() != nil {
-			return Package{}, ctx.Err()
-		}
-		return Package{}, fmt.Errorf("%w: %s: %v", ErrNotFound, name, err)
-	}
-	pkgs := ParsePackages(out)
-	if len(pkgs) == 0 {
-		return Package{}, fmt.Errorf("%w: %s", ErrNotFound, name)
-	}
-	return pkgs[0], nil
-}
-
-// resolve finds the image package to download.
-func (d *Debian) resolve(ctx context.Context, e *aptEnv, f Flavour, release string, a target.Arch) (Package, error) {
-	var image string
-	meta, err := e.show(ctx, f.Meta)
-	if err == nil {
-		image, err = ImageFromDepends(meta.Depends, f)
-	} else if ctx.Err() == nil {
-		err = fmt.Errorf("no metapackage %s", f.Meta)
-	}
-	if err != nil {
-		if ctx.Err() != nil {
-			return Package{}, ctx.Err()
-		}
-		// No usable metapackage: take the newest versioned package.
-		out, lerr := e.run(ctx, e.dir, "apt-cache", "pkgnames", "linux-image-")
-		if lerr == nil {
-			image, lerr = NewestImage(strings.Split(out, "\n"), f)
-		}
-		if lerr != nil {
-			return Package{}, fmt.Errorf("%w for debian %s %s: %v; %v (package lists in %s)", ErrNotFound, release, a.Debian, err, lerr, e.dir)
-		}
-	}
-	if f.Unsigned {
-		if p, err := e.show(ctx, image+"-unsigned"); err == nil {
-			return p, nil
-		}
-	}
-	p, err := e.show(ctx, image)
-	if err != nil {
-		return Package{}, fmt.Errorf("debian %s %s: %w", release, a.Debian, err)
-	}
-	return p, nil
-}
-
-// Fetch returns the newest Debian kernel of a release for an architecture,
-// downloading and unpacking it unless it is already cached.
-func (d *Debian) Fetch(ctx context.Context, a target.Arch, release string) (*Kernel, error) {
-	f, err := DebianFlavour(a, release)
-	if err != nil {
-		return nil, err
-	}
-	e, err := d.apt(a, release)
-	if err != nil {
-		return nil, err
-	}
-	if err := d.update(ctx, e, a, release); err != nil {
-		if k, cerr := Cached(d.Cache, a, release); cerr == nil {
-			d.logf("warning: %v; using cached %s %s", err, k.Package, k.Version)
-			return k, nil
-		}
-		return nil, err
-	}
-	pkg, err := d.resolve(ctx, e, f, release, a)
-	if err != nil {
-		return nil, err
-	}
-	wanted := KVMModules(a)
-	dir := filepath.Join(d.Cache, "kernels", a.Debian, pkg.Name+"_"+strings.ReplaceAll(pkg.Version, ":", "%3a"))
-	if k, err := loadManifest(dir, release, wanted); err == nil {
-		return k, nil
-	}
-	d.logf("downloading %s %s (%s)", pkg.Name, pkg.Version, a.Debian)
-	if err := d.download(ctx, e, a, release, pkg, wanted, dir); err != nil {
-		return nil, err
-	}
-	return loadManifest(dir, release, wanted)
-}
-
-func (d *Debian) download(ctx context.Context, e *aptEnv, a target.Arch, release string, pkg Package, wanted []string, dir string) error {
-	parent := filepath.Dir(dir)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return fmt.Errorf("kernel cache: %w", err)
-	}
-	work, err := os.MkdirTemp(parent, ".fetch-*")
-	if err != nil {
-		return fmt.Errorf("kernel cache: %w", err)
-	}
-	defer os.RemoveAll(work)
-
-	if _, err := e.run(ctx, work, "apt-get", "download", pkg.Name+"="+pkg.Version); err != nil {
-		return fmt.Errorf("downloading %s: %w", pkg.Name, err)
-	}
-	debs, _ := filepath.Glob(filepath.Join(work, pkg.Name+"_*.deb"))
-	if len(debs) != 1 {
-		return fmt.Errorf("downloading %s: expected one .deb in %s, found %d", pkg.Name, work, len(debs))
-	}
-	root := filepath.Join(work, "root")
-	dpkg, err := exec.LookPath("dpkg")
-	if err != nil {
-		return fmt.Errorf("dpkg not found (Debian package dpkg): %w", err)
-	}
-	if out, err := exec.CommandContext(ctx, dpkg, "-x", debs[0], root).CombinedOutput(); err != nil {
-		return fmt.Errorf("dpkg -x %s: %w: %s", filepath.Base(debs[0]), err, strings.TrimSpace(string(out)))
-	}
-
-	image, krel, err := findImage(root)
-	if err != nil {
-		return fmt.Errorf("%s: %w", pkg.Name, err)
-	}
-	var mods []Module
-	var builtin []string
-	if len(wanted) > 0 {
-		mdir, err := findModulesDir(root, krel)
-		if err != nil {
-			return fmt.Errorf("%s: %w", pkg.Name, err)
-		}
-		if mods, builtin, err = Resolve(ctx, mdir, wanted); err != nil {
-			return fmt.Errorf("%s: %w", pkg.Name, err)
-		}
-	}
-
-	// Keep only what the guest needs: the image and the KVM modules.
-	stage := filepath.Join(work, "stage")
-	if err := os.MkdirAll(filepath.Join(stage, "modules"), 0o755); err != nil {
-		return fmt.Errorf("kernel cache: %w", err)
-	}
-	m := manifest{Package: pkg.Name, Version: pkg.Version, Release: release, Arch: a.GOARCH, Kernel: krel,
-		Image: filepath.Base(image), Wanted: wanted, Builtin: builtin}
-	if err := copyFile(image, filepath.Join(stage, m.Image)); err != nil {
-		return err
-	}
-	for _, mod := range mods {
-		rel := filepath.Join("modules", filepath.Base(mod.Path))
-		if err := copyFile(mod.Path, filepath.Join(stage, rel)); err != nil {
-			return err
-		}
-		m.Modules = append(m.Modules, Module{Name: mod.Name, Path: rel, Depends: mod.Depends})
-	}
-	data, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return fmt.Errorf("kernel cache: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(stage, manifestName), data, 0o644); err != nil {
-		return fmt.Errorf("kernel cache: %w", err)
-	}
-	if err := os.RemoveAll(dir); err != nil {
-		return fmt.Errorf("kernel cache: %w", err)
-	}
-	if err := os.Rename(stage, dir); err != nil {
-		return fmt.Errorf("kernel cache: %w", err)
-	}
-	return nil
-}
 
 func loadManifest(dir, release string, wanted []string) (*Kernel, error) {
 	data, err := os.ReadFile(filepath.Join(dir, manifestName))
@@ -455,21 +191,25 @@ func loadManifest(dir, release string, wanted []string) (*Kernel, error) {
 // Cached returns the newest kernel of a release for an architecture that is
 // already in the cache, without touching the network.
 func Cached(cache string, a target.Arch, release string) (*Kernel, error) {
-	dirs, _ := filepath.Glob(filepath.Join(cache, "kernels", a.Debian, "*", manifestName))
-	var best *Kernel
-	for _, m := range dirs {
-		k, err := loadManifest(filepath.Dir(m), release, KVMModules(a))
-		if err != nil {
-			continue
-		}
-		if best == nil || CompareVersions(k.Version, best.Version) > 0 {
-			best = k
-		}
-	}
-	if best == nil {
+	ks := cachedKernels(cache, a, release)
+	if len(ks) == 0 {
 		return nil, fmt.Errorf("%w: no debian %s %s kernel in %s", ErrNotFound, release, a.Debian, cache)
 	}
-	return best, nil
+	return ks[0], nil
+}
+
+// cachedKernels returns the kernels of a release for an architecture in the
+// cache, newest first.
+func cachedKernels(cache string, a target.Arch, release string) []*Kernel {
+	dirs, _ := filepath.Glob(filepath.Join(cache, "kernels", a.Debian, "*", manifestName))
+	var out []*Kernel
+	for _, m := range dirs {
+		if k, err := loadManifest(filepath.Dir(m), release, KVMModules(a)); err == nil {
+			out = append(out, k)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return CompareVersions(out[i].Version, out[j].Version) > 0 })
+	return out
 }
 
 func copyFile(src, dst string) error {

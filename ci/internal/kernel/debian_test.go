@@ -78,30 +78,6 @@ func TestParsePackagesAndDepends(t *testing.T) {
 	}
 }
 
-func TestNewestImage(t *testing.T) {
-	names := strings.Split(`linux-image-6.1.0-9-cloud-arm64
-linux-image-6.1.0-56-cloud-arm64-unsigned
-linux-image-6.1.0-56-cloud-arm64
-linux-image-6.1.0-50-cloud-arm64
-linux-image-6.1.0-56-rt-arm64
-linux-image-6.12.117+deb12-cloud-arm64
-linux-image-6.1.0-56-cloud-arm64-dbg
-linux-image-cloud-arm64`, "\n")
-	f, _ := DebianFlavour(arch(t, "arm64"), "bookworm")
-	got, err := NewestImage(names, f)
-	if err != nil || got != "linux-image-6.1.0-56-cloud-arm64" {
-		t.Fatalf("bookworm: %q, %v", got, err)
-	}
-	f, _ = DebianFlavour(arch(t, "arm64"), "trixie")
-	if _, err := NewestImage(names[:5], f); err == nil {
-		t.Fatal("trixie found a 6.1 image")
-	}
-	got, err = NewestImage([]string{"linux-image-6.12.9+deb13-cloud-arm64", "linux-image-6.12.41+deb13-cloud-arm64", "linux-image-6.12.107+deb13-cloud-arm64"}, f)
-	if err != nil || got != "linux-image-6.12.107+deb13-cloud-arm64" {
-		t.Fatalf("trixie: %q, %v", got, err)
-	}
-}
-
 func TestDebianFlavour(t *testing.T) {
 	if _, err := DebianFlavour(arch(t, "riscv64"), "bookworm"); err == nil || !strings.Contains(err.Error(), "trixie") {
 		t.Fatalf("riscv64 bookworm: %v", err)

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fakeTools puts apt-get, apt-cache and dpkg stand-ins first in PATH. They
@@ -60,18 +61,27 @@ done
 exit 0
 `,
 		"apt-cache": `#!/bin/sh
+# Like apt-cache show: every named package's stanza, and status 100 if one
+# is unknown.
 echo "apt-cache $*" >> "` + dir + `/log"
-last=""; for a in "$@"; do last="$a"; done
 case "$*" in
 *pkgnames*) printf 'linux-image-6.1.0-50-cloud-amd64\nlinux-image-6.1.0-56-cloud-amd64\nlinux-image-6.1.0-56-cloud-amd64-unsigned\nlinux-image-6.12.41+deb12-cloud-amd64\n'; exit 0;;
 esac
-case "$last" in` + meta + `
+status=0; skip=""
+for a in "$@"; do
+  if [ -n "$skip" ]; then skip=""; continue; fi
+  case "$a" in
+  -o) skip=1 ;;
+  -*|show) ;;` + meta + `
   linux-image-6.1.0-56-cloud-amd64-unsigned)
     printf 'Package: linux-image-6.1.0-56-cloud-amd64-unsigned\nVersion: 6.1.192-2\n\n' ;;
   linux-image-6.1.0-56-cloud-amd64)
     printf 'Package: linux-image-6.1.0-56-cloud-amd64\nVersion: 6.1.192-2\n\n' ;;
-  *) echo "E: No packages found" >&2; exit 100 ;;
-esac
+  *) echo "N: Unable to locate package $a" >&2; status=100 ;;
+  esac
+done
+[ $status = 0 ] || echo "E: No packages found" >&2
+exit $status
 `,
 		"dpkg": `#!/bin/sh
 echo "dpkg $*" >> "` + dir + `/log"
@@ -95,8 +105,8 @@ func TestFetchWithFakeApt(t *testing.T) {
 		var logs []string
 		d := &Debian{Cache: cache, HostCodename: "bookworm",
 			Sources: []Source{{URI: "http://deb.example/debian", Suite: "bookworm"}},
-			Logf:    func(f string, a ...any) { logs = append(logs, f) }}
-		k, err := d.Fetch(context.Background(), arch(t, "amd64"), "bookworm")
+			Logf:    func(f string, a ...any) { logs = append(logs, f) }, Backoff: time.Millisecond}
+		k, err := d.Fetch(context.Background(), arch(t, "amd64"), "bookworm", "")
 		if err != nil {
 			t.Fatalf("noMeta=%v: %v", noMeta, err)
 		}
@@ -134,7 +144,7 @@ func TestFetchWithFakeApt(t *testing.T) {
 
 		// Second fetch: lists are fresh and the kernel is cached.
 		os.Remove(filepath.Join(dir, "log"))
-		if _, err := d.Fetch(context.Background(), arch(t, "amd64"), "bookworm"); err != nil {
+		if _, err := d.Fetch(context.Background(), arch(t, "amd64"), "bookworm", ""); err != nil {
 			t.Fatal(err)
 		}
 		log, _ = os.ReadFile(filepath.Join(dir, "log"))
@@ -149,9 +159,9 @@ func TestFetchWithFakeApt(t *testing.T) {
 
 func TestFetchNotFound(t *testing.T) {
 	dir := fakeTools(t, false)
-	d := &Debian{Cache: filepath.Join(dir, "cache"), HostCodename: "bookworm"}
+	d := &Debian{Cache: filepath.Join(dir, "cache"), HostCodename: "bookworm", Backoff: time.Millisecond}
 	// The fake archive has no arm64 cloud kernel.
-	_, err := d.Fetch(context.Background(), arch(t, "arm64"), "bookworm")
+	_, err := d.Fetch(context.Background(), arch(t, "arm64"), "bookworm", "")
 	t.Log(err)
 	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "kernel package not found") || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("err = %v", err)

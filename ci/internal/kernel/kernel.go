@@ -30,6 +30,10 @@ type Kernel struct {
 	// Package and Version name the Debian package it came from.
 	Package string `json:"package,omitempty"`
 	Version string `json:"version,omitempty"`
+	// Fallback says why this is not the newest version of the series
+	// (it could not be fetched) and which one was used instead; empty
+	// when it is the newest or was pinned.
+	Fallback string `json:"fallback,omitempty"`
 	// Modules are the KVM modules in load order.
 	Modules []Module `json:"modules"`
 	// Builtin are wanted KVM modules with no file (assumed built in).

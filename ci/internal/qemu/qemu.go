@@ -175,6 +175,11 @@ type RunOptions struct {
 	Grace time.Duration
 	// Console, if set, also receives the console output as it arrives.
 	Console io.Writer
+	// After starts the Deadline and Grace timers (nil: time.After). Tests
+	// pass a fake clock so that the deadline comes when the guest has
+	// shown what they wait for, instead of racing a real timer against
+	// the boot.
+	After func(time.Duration) <-chan time.Time
 }
 
 // Run runs argv (argv[0] resolved with PATH) until it exits, the deadline
@@ -238,8 +243,11 @@ func Run(ctx context.Context, argv []string, o RunOptions) (*Result, error) {
 		waitErr <- cmd.Wait()
 	}()
 
-	deadline := time.NewTimer(o.Deadline)
-	defer deadline.Stop()
+	after := o.After
+	if after == nil {
+		after = time.After
+	}
+	deadline := after(o.Deadline)
 	var grace <-chan time.Time
 	var cancelled error
 	fin := (<-chan struct{})(finished)
@@ -252,12 +260,12 @@ wait:
 		case <-fin:
 			res.Finished = true
 			fin = nil
-			grace = time.After(o.Grace)
+			grace = after(o.Grace)
 		case <-grace:
 			_ = cmd.Process.Kill()
 			res.ExitErr = <-waitErr
 			break wait
-		case <-deadline.C:
+		case <-deadline:
 			if res.Finished {
 				continue
 			}

@@ -1,10 +1,12 @@
 package qemu
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -81,8 +83,56 @@ func TestTail(t *testing.T) {
 	}
 }
 
+// watch is a console writer that closes seen once the output contains
+// marker.
+type watch struct {
+	marker string
+	mu     sync.Mutex
+	buf    []byte
+	seen   chan struct{}
+	once   sync.Once
+}
+
+func newWatch(marker string) *watch { return &watch{marker: marker, seen: make(chan struct{})} }
+
+func (w *watch) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	w.buf = append(w.buf, p...)
+	found := bytes.Contains(w.buf, []byte(w.marker))
+	w.mu.Unlock()
+	if found {
+		w.once.Do(func() { close(w.seen) })
+	}
+	return len(p), nil
+}
+
+// deadlineAt is a fake clock whose deadline (the first timer Run starts)
+// comes when the watch sees its marker, or at the latest when the real
+// deadline passes; later timers (the grace) are real.
+func deadlineAt(w *watch) func(time.Duration) <-chan time.Time {
+	var calls int
+	return func(d time.Duration) <-chan time.Time {
+		calls++
+		if calls > 1 {
+			return time.After(d)
+		}
+		c := make(chan time.Time, 1)
+		go func() {
+			select {
+			case <-w.seen:
+			case <-time.After(d):
+			}
+			c <- time.Now()
+		}()
+		return c
+	}
+}
+
 // TestRunDeadlineAndDone exercises Run with a shell script standing in for
-// QEMU.
+// QEMU. No verdict depends on how fast the script starts: the deadlines
+// that must not pass are an hour, and the ones that must pass are reached
+// by a fake clock once the script has printed its line (or are so short
+// that the script, which sleeps for an hour, cannot finish first).
 func TestRunDeadlineAndDone(t *testing.T) {
 	sh, err := exec.LookPath("sh")
 	if err != nil {
@@ -90,38 +140,58 @@ func TestRunDeadlineAndDone(t *testing.T) {
 	}
 	ctx := context.Background()
 
-	// Exits by itself.
-	res, err := Run(ctx, []string{sh, "-c", "echo hello; echo oops >&2; exit 3"}, RunOptions{Deadline: 10 * time.Second})
-	if err != nil || string(res.Console) != "hello\n" || res.TimedOut || res.ExitErr == nil || !strings.Contains(res.Stderr, "oops") {
-		t.Fatalf("exit: %+v %v", res, err)
-	}
-
-	// Hangs: killed at the deadline.
-	start := time.Now()
-	res, err = Run(ctx, []string{sh, "-c", "echo booting; exec sleep 60"}, RunOptions{Deadline: 500 * time.Millisecond})
-	if err != nil || !res.TimedOut || time.Since(start) > 5*time.Second || !strings.Contains(string(res.Console), "booting") {
-		t.Fatalf("hang: %+v %v after %s", res, err, time.Since(start))
-	}
-
-	// Prints the done line but does not exit: killed after the grace.
-	start = time.Now()
-	res, err = Run(ctx, []string{sh, "-c", "echo DONE; exec sleep 60"}, RunOptions{
-		Deadline: 30 * time.Second, Grace: 200 * time.Millisecond,
-		Done: func(l string) bool { return strings.HasPrefix(l, "DONE") },
+	t.Run("exits by itself", func(t *testing.T) {
+		res, err := Run(ctx, []string{sh, "-c", "echo hello; echo oops >&2; exit 3"}, RunOptions{Deadline: time.Hour})
+		if err != nil || string(res.Console) != "hello\n" || res.TimedOut || res.ExitErr == nil || !strings.Contains(res.Stderr, "oops") {
+			t.Fatalf("exit: %+v %v", res, err)
+		}
 	})
-	if err != nil || !res.Finished || res.TimedOut || time.Since(start) > 5*time.Second {
-		t.Fatalf("done: %+v %v after %s", res, err, time.Since(start))
-	}
 
-	// Cancelled.
-	cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
-	defer cancel()
-	res, err = Run(cctx, []string{sh, "-c", "exec sleep 60"}, RunOptions{Deadline: time.Minute})
-	if !errors.Is(err, context.DeadlineExceeded) || res == nil {
-		t.Fatalf("cancel: %+v %v", res, err)
-	}
+	t.Run("hangs after booting", func(t *testing.T) {
+		// The deadline comes once "booting" was printed, so the console
+		// the caller reports always has it.
+		w := newWatch("booting")
+		res, err := Run(ctx, []string{sh, "-c", "echo booting; exec sleep 3600"}, RunOptions{
+			Deadline: time.Hour, Console: w, After: deadlineAt(w)})
+		if err != nil || !res.TimedOut || res.Finished || res.ExitErr == nil || !strings.Contains(string(res.Console), "booting") {
+			t.Fatalf("hang: %+v %v", res, err)
+		}
+	})
 
-	if _, err := Run(ctx, []string{"/nonexistent/qemu"}, RunOptions{Deadline: time.Second}); err == nil {
-		t.Fatal("missing binary started")
-	}
+	t.Run("real deadline", func(t *testing.T) {
+		// A real timer still ends a run that never finishes: the script
+		// sleeps for an hour, the deadline is 10ms.
+		res, err := Run(ctx, []string{sh, "-c", "exec sleep 3600"}, RunOptions{Deadline: 10 * time.Millisecond})
+		if err != nil || !res.TimedOut || res.ExitErr == nil {
+			t.Fatalf("hang: %+v %v", res, err)
+		}
+	})
+
+	t.Run("done line then no exit", func(t *testing.T) {
+		// Killed after the grace: sleep 3600 would otherwise exit 0.
+		res, err := Run(ctx, []string{sh, "-c", "echo DONE; exec sleep 3600"}, RunOptions{
+			Deadline: time.Hour, Grace: 200 * time.Millisecond,
+			Done: func(l string) bool { return strings.HasPrefix(l, "DONE") },
+		})
+		if err != nil || !res.Finished || res.TimedOut || res.ExitErr == nil {
+			t.Fatalf("done: %+v %v", res, err)
+		}
+	})
+
+	t.Run("cancelled", func(t *testing.T) {
+		w := newWatch("started")
+		cctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go func() { <-w.seen; cancel() }()
+		res, err := Run(cctx, []string{sh, "-c", "echo started; exec sleep 3600"}, RunOptions{Deadline: time.Hour, Console: w})
+		if !errors.Is(err, context.Canceled) || res == nil || res.TimedOut || !strings.Contains(string(res.Console), "started") {
+			t.Fatalf("cancel: %+v %v", res, err)
+		}
+	})
+
+	t.Run("missing binary", func(t *testing.T) {
+		if _, err := Run(ctx, []string{"/nonexistent/qemu"}, RunOptions{Deadline: time.Hour}); err == nil {
+			t.Fatal("missing binary started")
+		}
+	})
 }

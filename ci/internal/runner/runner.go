@@ -83,6 +83,9 @@ type Runner struct {
 	build  *gobuild.Builder
 	debian *kernel.Debian
 	built  map[string]*builtArch
+	// after is the clock of the boot deadline (nil: real timers); tests
+	// replace it to end a boot when the guest has shown a hang.
+	after func(time.Duration) <-chan time.Time
 }
 
 type builtArch struct {
@@ -124,17 +127,21 @@ func (r *Runner) logf(format string, args ...any) {
 
 // Kernel resolves a target's kernel.
 func (r *Runner) Kernel(ctx context.Context, t Target) (*kernel.Kernel, error) {
-	if rel, ok := strings.CutPrefix(t.Kernel, "debian:"); ok {
-		if t.Modules != "" {
-			return nil, fmt.Errorf("--modules only applies to a kernel image file, not %s", t.Kernel)
-		}
-		return r.debian.Fetch(ctx, t.Arch, rel)
+	spec, ok, err := kernel.ParseDebianSpec(t.Kernel)
+	if !ok {
+		return kernel.Local(ctx, t.Arch, t.Kernel, t.Modules)
 	}
-	return kernel.Local(ctx, t.Arch, t.Kernel, t.Modules)
+	if err != nil {
+		return nil, fmt.Errorf("--kernel %s: %w", t.Kernel, err)
+	}
+	if t.Modules != "" {
+		return nil, fmt.Errorf("--modules only applies to a kernel image file, not %s", t.Kernel)
+	}
+	return r.debian.Fetch(ctx, t.Arch, spec.Release, spec.Version)
 }
 
-// KernelName is how a kernel spec is shown in tables: debian:<release> or
-// the image file name.
+// KernelName is how a kernel spec is shown in tables: debian:<release>
+// (with =<version> when pinned) or the image file name.
 func KernelName(spec string) string {
 	if strings.HasPrefix(spec, "debian:") {
 		return spec
@@ -144,6 +151,9 @@ func KernelName(spec string) string {
 
 // KernelLabel is the name a kernel spec gets in output paths and tables.
 func KernelLabel(spec string) string {
+	if s, ok, err := kernel.ParseDebianSpec(spec); ok && err == nil {
+		return s.Label()
+	}
 	if rel, ok := strings.CutPrefix(spec, "debian:"); ok {
 		return "debian-" + rel
 	}
@@ -194,6 +204,7 @@ type Metadata struct {
 	KernelImage    string            `json:"kernelImage,omitempty"`
 	KernelPackage  string            `json:"kernelPackage,omitempty"`
 	PackageVersion string            `json:"kernelPackageVersion,omitempty"`
+	KernelFallback string            `json:"kernelFallback,omitempty"`
 	KernelRelease  string            `json:"kernelRelease,omitempty"`
 	ProcVersion    string            `json:"procVersion,omitempty"`
 	KVMModules     []string          `json:"kvmModules"`
@@ -296,7 +307,7 @@ func (r *Runner) Boot(ctx context.Context, t Target) (row results.Row) {
 	}
 	k := e.kernel
 	meta := Metadata{Arch: t.Arch.GOARCH, Kernel: t.Kernel, KernelImage: k.Image, KernelPackage: k.Package,
-		PackageVersion: k.Version, KernelRelease: k.Release, KVMBuiltin: k.Builtin, KVMModules: []string{},
+		PackageVersion: k.Version, KernelFallback: k.Fallback, KernelRelease: k.Release, KVMBuiltin: k.Builtin, KVMModules: []string{},
 		QEMU: qemu.Version(ctx, e.bin), QEMUCommand: argv, GinkgoArgs: r.opt.GinkgoArgs, Started: start.UTC()}
 
 	stage, serr := results.NewStage(filepath.Join(r.opt.Out, t.Arch.GOARCH+"-"+label))
@@ -318,6 +329,9 @@ func (r *Runner) Boot(ctx context.Context, t Target) (row results.Row) {
 		if row.Err == nil {
 			row.Err = err
 		}
+	}
+	if k.Fallback != "" {
+		row.Remark = strings.TrimSpace("kernel " + k.Version + " (fallback, see metadata.json) " + row.Remark)
 	}
 	meta.Counts = counts
 	meta.Suites = suites
@@ -393,7 +407,7 @@ func (r *Runner) run(ctx context.Context, t Target, e *emulator, spec *initramfs
 		msg += " to run " + job
 	}
 	r.logf("%s", msg)
-	res, err := qemu.Run(ctx, argv, qemu.RunOptions{Deadline: r.opt.Timeout, Done: frame.IsExitLine, Console: r.opt.Console})
+	res, err := qemu.Run(ctx, argv, qemu.RunOptions{Deadline: r.opt.Timeout, Done: frame.IsExitLine, Console: r.opt.Console, After: r.after})
 	return argv, res, err
 }
 

@@ -1,5 +1,7 @@
-// Command sleepinit is a PID 1 that never finishes, so only the host
-// deadline ends the run. The runner tests use it.
+// Command sleepinit is a PID 1 that prints its marker once it runs and then
+// never finishes. The runner's hang test reaches the host deadline when the
+// marker is on the console, so only a hang (never a slow boot) is what it
+// sees.
 package main
 
 import (
