@@ -1,6 +1,7 @@
 package arm64
 
 import (
+	"github.com/kvmconform/kvmconform/arch/archtest"
 	"testing"
 
 	"github.com/kvmconform/kvmconform/arch"
@@ -72,37 +73,8 @@ func TestSignals(t *testing.T) {
 // userspace moved the PC or changed the destination register during the
 // exit, on each kernel path, and that none is left unsaid.
 func TestPCChange(t *testing.T) {
-	f := Arch{}.Completions()
-	if m := f.Incomplete(); len(m) > 0 {
-		t.Errorf("CMP-14 facts incomplete: %q", m)
-	}
-	for _, w := range []struct {
-		reason uint32
-		access arch.Access
-		path   string
-		pc     arch.PCChange
-		reg    arch.RegChange
-	}{
-		{uapi.KVM_EXIT_MMIO, arch.AccessRead, "", arch.AppliedAtNewPC, arch.RegWritten},
-		{uapi.KVM_EXIT_MMIO, arch.AccessWrite, "", arch.AppliedAtNewPC, arch.RegNone},
-	} {
-		c, ok := f.Lookup(w.reason, w.access)
-		if !ok {
-			t.Errorf("no completion for exit %d %v", w.reason, w.access)
-			continue
-		}
-		found := false
-		for _, p := range c.Paths() {
-			if p.Name != w.path {
-				continue
-			}
-			found = true
-			if p.OnPCChange != w.pc || p.OnRegChange != w.reg {
-				t.Errorf("%s path %q: %v / %v, want %v / %v", c.Name(), w.path, p.OnPCChange, p.OnRegChange, w.pc, w.reg)
-			}
-		}
-		if !found {
-			t.Errorf("%s: no path %q", c.Name(), w.path)
-		}
-	}
+	archtest.CheckPCChanges(t, Arch{}.Completions(), []archtest.PCChange{
+		{Reason: uapi.KVM_EXIT_MMIO, Access: arch.AccessRead, Path: "", PC: arch.AppliedAtNewPC, Reg: arch.RegWritten},
+		{Reason: uapi.KVM_EXIT_MMIO, Access: arch.AccessWrite, Path: "", PC: arch.AppliedAtNewPC, Reg: arch.RegNone},
+	})
 }

@@ -3,6 +3,7 @@
 package x86
 
 import (
+	"github.com/kvmconform/kvmconform/arch/archtest"
 	"testing"
 
 	"github.com/kvmconform/kvmconform/arch"
@@ -45,52 +46,23 @@ func TestCompletions(t *testing.T) {
 // userspace moved the PC or changed the destination register during the
 // exit, on each kernel path, and that none is left unsaid.
 func TestPCChange(t *testing.T) {
-	f := Arch{}.Completions()
-	if m := f.Incomplete(); len(m) > 0 {
-		t.Errorf("CMP-14 facts incomplete: %q", m)
-	}
-	for _, w := range []struct {
-		reason uint32
-		access arch.Access
-		path   string
-		pc     arch.PCChange
-		reg    arch.RegChange
-	}{
-		{uapi.KVM_EXIT_IO, arch.AccessRead, "fast PIO", arch.Dropped, arch.RegWritten},
-		{uapi.KVM_EXIT_IO, arch.AccessRead, "emulator", arch.PCOverwritten, arch.RegKept},
-		{uapi.KVM_EXIT_IO, arch.AccessWrite, "fast PIO", arch.Dropped, arch.RegNone},
-		{uapi.KVM_EXIT_IO, arch.AccessWrite, "emulator", arch.PCKept, arch.RegNone},
-		{uapi.KVM_EXIT_MMIO, arch.AccessRead, "emulator", arch.PCOverwritten, arch.RegKept},
-		{uapi.KVM_EXIT_MMIO, arch.AccessWrite, "emulator", arch.PCKept, arch.RegNone},
-		{uapi.KVM_EXIT_X86_RDMSR, arch.AccessRead, "VMX", arch.AppliedAtNewPC, arch.RegWritten},
-		{uapi.KVM_EXIT_X86_RDMSR, arch.AccessRead, "SVM", arch.PCOverwritten, arch.RegWritten},
-		{uapi.KVM_EXIT_X86_RDMSR, arch.AccessRead, "SVM without NRIPS", arch.SkipsAtNewPC, arch.RegWritten},
-		{uapi.KVM_EXIT_X86_RDMSR, arch.AccessRead, "emulator", arch.PCOverwritten, arch.RegWritten},
-		{uapi.KVM_EXIT_X86_WRMSR, arch.AccessWrite, "VMX", arch.AppliedAtNewPC, arch.RegNone},
-		{uapi.KVM_EXIT_X86_WRMSR, arch.AccessWrite, "SVM", arch.PCOverwritten, arch.RegNone},
-		{uapi.KVM_EXIT_X86_WRMSR, arch.AccessWrite, "SVM without NRIPS", arch.SkipsAtNewPC, arch.RegNone},
-		{uapi.KVM_EXIT_X86_WRMSR, arch.AccessWrite, "emulator", arch.PCOverwritten, arch.RegNone},
-		{uapi.KVM_EXIT_HYPERCALL, arch.AccessNone, "VMX", arch.AppliedAtNewPC, arch.RegWritten},
-		{uapi.KVM_EXIT_HYPERCALL, arch.AccessNone, "SVM", arch.PCOverwritten, arch.RegWritten},
-		{uapi.KVM_EXIT_HYPERCALL, arch.AccessNone, "SVM without NRIPS", arch.SkipsAtNewPC, arch.RegWritten},
-	} {
-		c, ok := f.Lookup(w.reason, w.access)
-		if !ok {
-			t.Errorf("no completion for exit %d %v", w.reason, w.access)
-			continue
-		}
-		found := false
-		for _, p := range c.Paths() {
-			if p.Name != w.path {
-				continue
-			}
-			found = true
-			if p.OnPCChange != w.pc || p.OnRegChange != w.reg {
-				t.Errorf("%s path %q: %v / %v, want %v / %v", c.Name(), w.path, p.OnPCChange, p.OnRegChange, w.pc, w.reg)
-			}
-		}
-		if !found {
-			t.Errorf("%s: no path %q", c.Name(), w.path)
-		}
-	}
+	archtest.CheckPCChanges(t, Arch{}.Completions(), []archtest.PCChange{
+		{Reason: uapi.KVM_EXIT_IO, Access: arch.AccessRead, Path: "fast PIO", PC: arch.Dropped, Reg: arch.RegWritten},
+		{Reason: uapi.KVM_EXIT_IO, Access: arch.AccessRead, Path: "emulator", PC: arch.PCOverwritten, Reg: arch.RegKept},
+		{Reason: uapi.KVM_EXIT_IO, Access: arch.AccessWrite, Path: "fast PIO", PC: arch.Dropped, Reg: arch.RegNone},
+		{Reason: uapi.KVM_EXIT_IO, Access: arch.AccessWrite, Path: "emulator", PC: arch.PCKept, Reg: arch.RegNone},
+		{Reason: uapi.KVM_EXIT_MMIO, Access: arch.AccessRead, Path: "emulator", PC: arch.PCOverwritten, Reg: arch.RegKept},
+		{Reason: uapi.KVM_EXIT_MMIO, Access: arch.AccessWrite, Path: "emulator", PC: arch.PCKept, Reg: arch.RegNone},
+		{Reason: uapi.KVM_EXIT_X86_RDMSR, Access: arch.AccessRead, Path: "VMX", PC: arch.AppliedAtNewPC, Reg: arch.RegWritten},
+		{Reason: uapi.KVM_EXIT_X86_RDMSR, Access: arch.AccessRead, Path: "SVM", PC: arch.PCOverwritten, Reg: arch.RegWritten},
+		{Reason: uapi.KVM_EXIT_X86_RDMSR, Access: arch.AccessRead, Path: "SVM without NRIPS", PC: arch.SkipsAtNewPC, Reg: arch.RegWritten},
+		{Reason: uapi.KVM_EXIT_X86_RDMSR, Access: arch.AccessRead, Path: "emulator", PC: arch.PCOverwritten, Reg: arch.RegWritten},
+		{Reason: uapi.KVM_EXIT_X86_WRMSR, Access: arch.AccessWrite, Path: "VMX", PC: arch.AppliedAtNewPC, Reg: arch.RegNone},
+		{Reason: uapi.KVM_EXIT_X86_WRMSR, Access: arch.AccessWrite, Path: "SVM", PC: arch.PCOverwritten, Reg: arch.RegNone},
+		{Reason: uapi.KVM_EXIT_X86_WRMSR, Access: arch.AccessWrite, Path: "SVM without NRIPS", PC: arch.SkipsAtNewPC, Reg: arch.RegNone},
+		{Reason: uapi.KVM_EXIT_X86_WRMSR, Access: arch.AccessWrite, Path: "emulator", PC: arch.PCOverwritten, Reg: arch.RegNone},
+		{Reason: uapi.KVM_EXIT_HYPERCALL, Access: arch.AccessNone, Path: "VMX", PC: arch.AppliedAtNewPC, Reg: arch.RegWritten},
+		{Reason: uapi.KVM_EXIT_HYPERCALL, Access: arch.AccessNone, Path: "SVM", PC: arch.PCOverwritten, Reg: arch.RegWritten},
+		{Reason: uapi.KVM_EXIT_HYPERCALL, Access: arch.AccessNone, Path: "SVM without NRIPS", PC: arch.SkipsAtNewPC, Reg: arch.RegWritten},
+	})
 }
