@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -16,7 +15,6 @@ import (
 	"github.com/kvmconform/kvmconform/bench/report"
 	"github.com/kvmconform/kvmconform/ci/internal/results"
 	"github.com/kvmconform/kvmconform/ci/internal/runner"
-	"github.com/kvmconform/kvmconform/ci/internal/target"
 )
 
 const benchUsage = `usage: go run ./ci bench --arch ARCH [flags]
@@ -37,83 +35,48 @@ const benchPackage = "github.com/kvmconform/kvmconform/cmd/kvmbench"
 var cCompilers = map[string]string{"amd64": "x86_64-linux-gnu-gcc", "arm64": "aarch64-linux-gnu-gcc"}
 
 type benchConfig struct {
-	arch, kernel, modules string
-	cfg                   report.Config
-	verbose               bool
-	opt                   runner.Options
+	guestFlags
+	cfg report.Config
 }
 
 func parseBench(args []string, stderr io.Writer) (*benchConfig, error) {
 	c := &benchConfig{}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.StringVar(&c.arch, "arch", "", "target architecture: amd64, arm64, ppc64le, riscv64")
-	fs.StringVar(&c.kernel, "kernel", "", "debian:bookworm (6.1), debian:trixie (6.12), either with =VERSION to pin a package version, or a kernel image file")
-	fs.StringVar(&c.modules, "modules", "", "with a kernel image file: directory searched for the KVM modules")
+	c.register(fs, 600*time.Second)
 	fs.IntVar(&c.cfg.N, "n", 2000, "KVM_RUNs per round-trip measurement (under TCG every one is slow)")
 	fs.IntVar(&c.cfg.Kicks, "kicks", 500, "kicks per kick-latency measurement")
 	fs.IntVar(&c.cfg.Warmup, "warmup", 100, "round trips discarded first (kicks: a tenth)")
 	fs.Uint64Var(&c.cfg.Seed, "seed", 460, "first state of the kick-delay sequence (not 0)")
-	fs.StringVar(&c.opt.Cache, "cache", "", "cache for kernels and apt lists (default ~/.cache/kvmconform)")
 	fs.StringVar(&c.opt.Out, "out", filepath.Join("out", "bench"), "base output directory")
-	fs.DurationVar(&c.opt.Timeout, "timeout", 600*time.Second, "host deadline for the boot")
-	fs.BoolVar(&c.verbose, "v", false, "copy the guest console to stderr as it arrives")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stderr, benchUsage)
-			fs.SetOutput(stderr)
-			fs.PrintDefaults()
-			return nil, err
-		}
-		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	if err := parseFlags(fs, args, benchUsage, stderr); err != nil {
+		return nil, err
 	}
-	switch {
-	case fs.NArg() > 0:
+	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
-	case c.arch == "":
-		return nil, fmt.Errorf("%w: give --arch (amd64, arm64, ppc64le, riscv64)", errUsage)
-	case c.opt.Timeout < 10*time.Second:
-		return nil, fmt.Errorf("%w: --timeout %s: must be at least 10s", errUsage, c.opt.Timeout)
 	}
 	if err := c.cfg.Check(); err != nil {
 		return nil, fmt.Errorf("%w: %v", errUsage, err)
 	}
-	if err := resolveTarget(&c.arch, &c.kernel, c.modules); err != nil {
+	if err := c.check(stderr); err != nil {
 		return nil, err
 	}
-	if a, _ := target.Parse(c.arch); !a.Bootable() {
-		return nil, fmt.Errorf("%w: --arch %s: %s", errUsage, c.arch, a.NoKVM)
-	}
-	if c.opt.Cache == "" {
-		dir, err := os.UserCacheDir()
-		if err != nil {
-			return nil, fmt.Errorf("%w: no cache directory (%v); give --cache", errUsage, err)
-		}
-		c.opt.Cache = filepath.Join(dir, "kvmconform")
-	}
-	if c.verbose {
-		c.opt.Console = stderr
-	}
-	c.opt.SuiteDir = "."
 	return c, nil
 }
 
 func benchMain(args []string, stdout, stderr io.Writer) int {
 	c, err := parseBench(args, stderr)
-	if code, done := flagError("ci bench", err, stderr); done {
-		return code
+	var opt runner.Options
+	if c != nil {
+		opt = c.opt
 	}
-	return withRunner("ci bench", c.opt, stderr, func(ctx context.Context, r *runner.Runner) int {
-		if err := runBench(ctx, r, c, stdout, stderr); err != nil {
-			fmt.Fprintf(stderr, "ci bench: %s\n", oneLine(err.Error()))
-			return 1
-		}
-		return 0
+	return runGuestJob("ci bench", err, opt, stderr, func(ctx context.Context, r *runner.Runner) error {
+		return runBench(ctx, r, c, stdout, stderr)
 	})
 }
 
 func runBench(ctx context.Context, r *runner.Runner, c *benchConfig, stdout, stderr io.Writer) error {
-	a, _ := target.Parse(c.arch)
+	t := c.target()
+	a := t.Arch
 	kb, err := r.BuildCommand(ctx, a.GOARCH, benchPackage, "kvmbench")
 	if err != nil {
 		return err
@@ -137,7 +100,6 @@ func runBench(ctx context.Context, r *runner.Runner, c *benchConfig, stdout, std
 		fmt.Fprintf(stderr, "ci bench: no C reference: %s\n", cNote)
 		prog.Argv = append(prog.Argv, "-no-c")
 	}
-	t := runner.Target{Arch: a, Kernel: c.kernel, Modules: c.modules}
 	res, err := r.RunProgram(ctx, t, prog)
 	if err != nil {
 		return err
