@@ -58,10 +58,12 @@ var _ = Describe("x86 immediate_exit details", Label("immediate-exit", "x86"), f
 				run.SetValidRegs(1 << bit)
 			}
 			run.SetImmediateExit(1)
-			rr := m.Run(v)
+			rr := harness.RunFor(v, harness.RunDeadline())
 			run.SetValidRegs(0)
 			run.SetDirtyRegs(0)
-			Expect(rr.Result).To(Equal(kvm.Fail(unix.EINVAL)), "%s = 1<<%d with immediate_exit: %s", mask, bit, rr)
+			if want := kvm.Fail(unix.EINVAL); rr.Result != want || rr.DeadlinePassed {
+				Fail(fmt.Sprintf("%s = 1<<%d with immediate_exit = 1: want KVM_RUN = %s, got %s", mask, bit, want, rr))
+			}
 		},
 		Entry("kvm_valid_regs bit 3", false, uint(3)),
 		Entry("kvm_dirty_regs bit 3", true, uint(3)),
