@@ -23,6 +23,9 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/kvmconform/kvmconform/expectations"
+	// Every conformance area, linked in: their specs register themselves
+	// at package level (suites/all).
+	_ "github.com/kvmconform/kvmconform/suites/all"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }

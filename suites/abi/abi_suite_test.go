@@ -1,4 +1,4 @@
-package abi_test
+package abi
 
 import (
 	"testing"
@@ -9,9 +9,11 @@ import (
 	"github.com/kvmconform/kvmconform/suites/internal/harness"
 )
 
+// TestABI runs this area alone (go tool ginkgo ./suites/abi); cmd/kvmconform
+// runs it with the other areas linked into one binary.
 func TestABI(t *testing.T) {
 	RegisterFailHandler(Fail)
-	RunSpecs(t, "kvmconform: capabilities and basic ABI", Label("abi"))
+	RunSpecs(t, Area.Description, Area.Labels)
 }
 
 var _ = BeforeSuite(harness.RecordHost)

@@ -1,4 +1,4 @@
-package immediateexit_test
+package immediateexit
 
 import (
 	"testing"
@@ -9,9 +9,11 @@ import (
 	"github.com/kvmconform/kvmconform/suites/internal/harness"
 )
 
+// TestImmediateExit runs this area alone (go tool ginkgo ./suites/immediateexit); cmd/kvmconform
+// runs it with the other areas linked into one binary.
 func TestImmediateExit(t *testing.T) {
 	RegisterFailHandler(Fail)
-	RunSpecs(t, "kvmconform: immediate_exit and completion of pending exits")
+	RunSpecs(t, Area.Description, Area.Labels)
 }
 
 var _ = BeforeSuite(harness.RecordHost)

@@ -1,4 +1,4 @@
-package kick_test
+package kick
 
 import (
 	"testing"
@@ -9,9 +9,11 @@ import (
 	"github.com/kvmconform/kvmconform/suites/internal/harness"
 )
 
+// TestKick runs this area alone (go tool ginkgo ./suites/kick); cmd/kvmconform
+// runs it with the other areas linked into one binary.
 func TestKick(t *testing.T) {
 	RegisterFailHandler(Fail)
-	RunSpecs(t, "kvmconform: kicking a vCPU out of KVM_RUN", Label("kick"))
+	RunSpecs(t, Area.Description, Area.Labels)
 }
 
 var _ = BeforeSuite(harness.RecordHost)

@@ -1,4 +1,4 @@
-package mpstate_test
+package mpstate
 
 import (
 	"testing"
@@ -9,9 +9,11 @@ import (
 	"github.com/kvmconform/kvmconform/suites/internal/harness"
 )
 
+// TestMPState runs this area alone (go tool ginkgo ./suites/mpstate); cmd/kvmconform
+// runs it with the other areas linked into one binary.
 func TestMPState(t *testing.T) {
 	RegisterFailHandler(Fail)
-	RunSpecs(t, "kvmconform: mp_state and CPU bring-up", Label("mp-state"))
+	RunSpecs(t, Area.Description, Area.Labels)
 }
 
 var _ = BeforeSuite(harness.RecordHost)

@@ -1,4 +1,4 @@
-package mpstate_test
+package mpstate
 
 import (
 	"encoding/binary"

@@ -1,6 +1,6 @@
 //go:build amd64
 
-package mpstate_test
+package mpstate
 
 import (
 	"fmt"

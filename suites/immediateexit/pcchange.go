@@ -1,4 +1,4 @@
-package immediateexit_test
+package immediateexit
 
 import (
 	"encoding/binary"
@@ -205,7 +205,7 @@ func pcScenarios(name string, c arch.Completion) ([]pcScenario, string) {
 				}})
 		}
 		// REP INSB stores into `buf` through the emulator; the REP is
-		// left at the instruction for the guest to end (see x86_test.go).
+		// left at the instruction for the guest to end (see x86.go).
 		out = append(out, pcScenario{name: "pio-rep-insb", exit: uapi.KVM_EXIT_IO, access: arch.AccessRead, dests: []string{"[buf]"},
 			answer:       answerIO,
 			result:       func(*harness.Machine, string, uint64) uint64 { return uint64(binary.LittleEndian.Uint32(ioData[:])) },

@@ -1,4 +1,4 @@
-package kick_test
+package kick
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package mpstate_test
+package mpstate
 
 import (
 	"fmt"
@@ -15,7 +15,7 @@ import (
 
 // archFacts returns the host architecture and its facts table (arch/<name>
 // facts.go, kernel-semantics.md §4), skipping where there is none (x86 has
-// its own specs in x86_test.go).
+// its own specs in x86.go).
 func archFacts() (arch.Arch, arch.MPStateFacts) {
 	GinkgoHelper()
 	a := harness.HostArch()

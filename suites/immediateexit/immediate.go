@@ -1,4 +1,4 @@
-package immediateexit_test
+package immediateexit
 
 import (
 	"fmt"

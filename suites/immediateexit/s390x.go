@@ -1,6 +1,6 @@
 //go:build s390x
 
-package immediateexit_test
+package immediateexit
 
 import (
 	"encoding/binary"

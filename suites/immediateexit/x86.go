@@ -1,6 +1,6 @@
 //go:build amd64
 
-package immediateexit_test
+package immediateexit
 
 import (
 	"encoding/binary"

@@ -1,0 +1,11 @@
+package mpstate
+
+import (
+	. "github.com/onsi/ginkgo/v2"
+
+	"github.com/kvmconform/kvmconform/suites/internal/harness"
+)
+
+// Area is this package as a suite (harness.Area): its specs are the
+// package-level Describes of its files.
+var Area = harness.Area{Name: "mpstate", Description: "kvmconform: mp_state and CPU bring-up", Labels: Label("mp-state")}
