@@ -45,12 +45,16 @@ func randomPlan(r *rand.Rand) kickPlan {
 // stress runs the spinning guest over and over, ending every KVM_RUN with
 // one kick sent by kick at a random moment, and checks every kick ends
 // exactly the run it was meant for. after is called after each run.
-func stress(m *harness.Machine, v *kvm.VCPU, kick func(), after func(i int, rr kvm.RunResult)) int {
+//
+// It stops early when ctx ends (the run is interrupted: SIGINT, SIGTERM,
+// a time budget): Ginkgo then waits for the spec to return before its
+// cleanup closes the vCPU, so no kick lands on an unmapped kvm_run.
+func stress(ctx SpecContext, m *harness.Machine, v *kvm.VCPU, kick func(), after func(i int, rr kvm.RunResult)) int {
 	GinkgoHelper()
 	r := rand.New(rand.NewPCG(uint64(GinkgoRandomSeed()), 460))
 	stop := time.Now().Add(stressDuration)
 	n := 0
-	for ; n < stressKicks && time.Now().Before(stop); n++ {
+	for ; n < stressKicks && time.Now().Before(stop) && ctx.Err() == nil; n++ {
 		plan := randomPlan(r)
 		kicked := make(chan struct{})
 		if plan.before {
@@ -129,8 +133,8 @@ var _ = Describe("Kicking a vCPU out of KVM_RUN", harness.ArchLabel(), func() {
 
 		// SIG-6, immediate_exit pattern: kicks at random moments, including
 		// before KVM_RUN is issued; each ends exactly one KVM_RUN. [4.11]
-		It("never loses a kick that stores immediate_exit and then signals the thread [SIG-6]", Label("SIG-6", "stress"), func() {
-			stress(m, v, func() { v.Kick() }, func(i int, rr kvm.RunResult) {
+		It("never loses a kick that stores immediate_exit and then signals the thread [SIG-6]", Label("SIG-6", "stress"), func(ctx SpecContext) {
+			stress(ctx, m, v, func() { v.Kick() }, func(i int, rr kvm.RunResult) {
 				Expect(v.Run().ImmediateExit()).To(Equal(uint8(1)), "kick %d: the kernel never clears immediate_exit (IE-3)", i)
 				v.Run().SetImmediateExit(0)
 			})
@@ -141,10 +145,10 @@ var _ = Describe("Kicking a vCPU out of KVM_RUN", harness.ArchLabel(), func() {
 		// by KVM_SET_SIGNAL_MASK (kvm_sigset_activate); a kick is then
 		// either pending at entry or interrupts the guest, and stays pending
 		// for the thread to consume. [always]
-		It("never loses a kick with the signal blocked in the thread and unblocked by the KVM signal mask [SIG-6]", Label("SIG-6", "signal-mask", "stress"), func() {
+		It("never loses a kick with the signal blocked in the thread and unblocked by the KVM signal mask [SIG-6]", Label("SIG-6", "signal-mask", "stress"), func(ctx SpecContext) {
 			blockInThread(v, kvm.KickSignal)
 			Expect(v.SetSignalMask(kvm.DefaultSignalMask()...)).To(Equal(kvm.Result{}))
-			stress(m, v, func() { v.Signal(kvm.KickSignal) }, func(i int, rr kvm.RunResult) {
+			stress(ctx, m, v, func() { v.Signal(kvm.KickSignal) }, func(i int, rr kvm.RunResult) {
 				Expect(pending(v, kvm.KickSignal)).To(BeTrue(), "kick %d: the kick signal must be pending after KVM_RUN (exactly once)", i)
 			})
 		})
