@@ -65,6 +65,9 @@ type Spec struct {
 	Message string
 	// Expectation covers the spec (Expected) or would have (Fixed).
 	Expectation *Expectation
+	// Report is the spec's own report (in the reports Apply was given):
+	// the full failure message, location, labels and run time.
+	Report *types.SpecReport
 }
 
 // Counts are a run's outcomes. Failed are the unexpected failures (specs
@@ -223,7 +226,8 @@ func Apply(reports []types.Report, list []Expectation, opt Options) *Result {
 	}
 
 	required := map[string]bool{}
-	for _, r := range reports {
+	for ri := range reports {
+		r := reports[ri]
 		name := suiteName(r)
 		for _, want := range opt.Suites {
 			if sameSuite(want, r.SuitePath) {
@@ -233,18 +237,20 @@ func Apply(reports []types.Report, list []Expectation, opt Options) *Result {
 		sr := Suite{Name: name}
 		its, failed := 0, 0
 		interrupted, aborted := false, false
-		for _, s := range r.SpecReports {
+		for si := range r.SpecReports {
+			s := r.SpecReports[si]
+			rep := &reports[ri].SpecReports[si]
 			if s.LeafNodeType != types.NodeTypeIt {
 				if s.State.Is(types.SpecStateFailureStates) {
 					failed++
 					sr.Counts.Failed++
 					res.Specs = append(res.Specs, Spec{SpecInfo: SpecInfo{Text: s.LeafNodeType.String(), Case: s.LeafNodeType.String()},
-						Suite: name, Outcome: Failed, Message: firstLine(s.Failure.Message)})
+						Suite: name, Outcome: Failed, Message: firstLine(s.Failure.Message), Report: rep})
 				}
 				continue
 			}
 			its++
-			sp := Spec{SpecInfo: Describe(s), Suite: name}
+			sp := Spec{SpecInfo: Describe(s), Suite: name, Report: rep}
 			switch {
 			case s.State == types.SpecStatePassed:
 				sp.Outcome = Passed

@@ -53,6 +53,17 @@ func (h Host) String() string {
 // the structured entry (hostinfo.Info as JSON) and the one-line string that
 // reports written before it hold. ok is false if no report has one.
 func HostOf(reports []types.Report) (h Host, ok bool, err error) {
+	info, ok, err := InfoOf(reports)
+	if !ok || err != nil {
+		return Host{}, ok, err
+	}
+	return FromInfo(info), true, nil
+}
+
+// InfoOf returns the whole host description recorded in the reports (the
+// first "host" entry, as HostOf reads it): with the CPU, the KVM device and
+// the capabilities probed when the suites recorded them.
+func InfoOf(reports []types.Report) (info hostinfo.Info, ok bool, err error) {
 	for _, r := range reports {
 		for _, s := range r.SpecReports {
 			for _, e := range s.ReportEntries {
@@ -61,13 +72,13 @@ func HostOf(reports []types.Report) (h Host, ok bool, err error) {
 				}
 				info, err := parseHostEntry(e.Value)
 				if err != nil {
-					return Host{}, false, fmt.Errorf("suite %s: %w", suiteName(r), err)
+					return hostinfo.Info{}, false, fmt.Errorf("suite %s: %w", suiteName(r), err)
 				}
-				return FromInfo(info), true, nil
+				return info, true, nil
 			}
 		}
 	}
-	return Host{}, false, nil
+	return hostinfo.Info{}, false, nil
 }
 
 func parseHostEntry(v types.ReportEntryValue) (hostinfo.Info, error) {

@@ -1,7 +1,14 @@
-// Command kvmconform is the conformance suite's own command. For now it has
-// one subcommand:
+// Command kvmconform is the conformance suite's own command: one static
+// binary per GOARCH that links every conformance area (suites/all).
 //
-//	go run ./cmd/kvmconform verdict [--expect FILE]... [--suites DIR,DIR] [--summary FILE] REPORT.json
+//	kvmconform run [--label-filter EXPR] [--focus RE]... [--area NAME]... [--expect FILE]... [--out DIR]
+//	kvmconform verdict [--expect FILE]... [--suites DIR,DIR] [--summary FILE] REPORT.json
+//
+// run runs every area against this machine's KVM device, each as its own
+// Ginkgo suite in a process of its own (this binary's internal run-area
+// command: Ginkgo runs one suite per process), judges the run with the
+// expectations and writes Ginkgo's JSON, JUnit, KTAP, HTML and the text
+// summary.
 //
 // verdict applies the expectations (the shipped list, package expectations,
 // and every --expect FILE) to a run's Ginkgo JSON report and prints the
@@ -23,9 +30,6 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/kvmconform/kvmconform/expectations"
-	// Every conformance area, linked in: their specs register themselves
-	// at package level (suites/all).
-	_ "github.com/kvmconform/kvmconform/suites/all"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -39,6 +43,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"run", "run the conformance areas on this machine's KVM and write every report format", runMain},
 		{"verdict", "apply the expectations to a Ginkgo JSON report and judge the run", verdictMain},
 	}
 }
@@ -62,6 +67,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "-h", "-help", "--help", "help":
 		usage(stdout)
 		return 0
+	}
+	if args[0] == "run-area" { // kvmconform run's own: one area in this process
+		return runAreaMain(args[1:], stdout, stderr)
 	}
 	var names []string
 	for _, c := range commands() {

@@ -86,14 +86,17 @@ func CreateVM(sys *kvm.System, a arch.Arch) *kvm.VM {
 	return vm
 }
 
-// RecordHost attaches the host's description (hostinfo.Read) to the suite
-// report as the entry "host" (call it from a BeforeSuite) and prints it, so
-// every report says which architecture, kernel and KVM modules it judged.
+// RecordHost attaches the host's description (hostinfo.Read, with the KVM
+// device's API version and capabilities, or why it cannot be used) to the
+// suite report as the entry "host" (call it from a BeforeSuite) and prints
+// it, so every report says which architecture, kernel, KVM modules and CPU
+// it judged.
 // The entry holds the Info itself: its JSON is what package expectations
 // reads to match expectations to the run, its String the representation.
 func RecordHost() {
 	CheckTimeScale()
 	info := hostinfo.Read(kvm.DevicePath())
+	probeHost(&info)
 	AddReportEntry("host", info)
 	fmt.Fprintln(os.Stderr, "kvmconform:", info)
 }
