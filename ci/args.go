@@ -2,6 +2,8 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -58,4 +60,43 @@ func splitArgs(s string) ([]string, error) {
 		args = append(args, cur.String())
 	}
 	return args, nil
+}
+
+// runFilterFlags are kvmconform run's filter flags, which the guest passes
+// on (guestconf.Config.RunArgs).
+var runFilterFlags = []string{"label-filter", "focus", "skip"}
+
+// translateGinkgoArgs turns --ginkgo-args, the flags the suites' test
+// binaries once got, into kvmconform run's: -ginkgo.label-filter,
+// -ginkgo.focus and -ginkgo.skip (with = or as two words, one or two
+// dashes) become --label-filter, --focus and --skip; -ginkgo.v and
+// -ginkgo.vv are dropped (the guest runs verbose); kvmconform run's own
+// filter flags pass as they are. Anything else has no equivalent in the
+// one binary and is an error.
+func translateGinkgoArgs(args []string) ([]string, error) {
+	var out []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if !strings.HasPrefix(a, "-") {
+			return nil, fmt.Errorf("%q is not a flag (want e.g. -ginkgo.label-filter=smoke)", a)
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		name = strings.TrimPrefix(name, "ginkgo.")
+		switch {
+		case name == "v" || name == "vv":
+			continue
+		case slices.Contains(runFilterFlags, name):
+			if !hasValue {
+				if i+1 >= len(args) {
+					return nil, fmt.Errorf("%s needs a value", a)
+				}
+				i++
+				value = args[i]
+			}
+			out = append(out, "--"+name+"="+value)
+		default:
+			return nil, fmt.Errorf("%s has no kvmconform run equivalent (the guest runs the one conformance binary; use --label-filter, --focus or --skip)", a)
+		}
+	}
+	return out, nil
 }

@@ -7,6 +7,8 @@
 //	go run ./ci run --arch amd64 --kernel ./vmlinuz --modules ./lib/modules/6.9.0
 //	go run ./ci run --matrix
 //
+// The guest runs the one conformance binary (cmd/kvmconform, cross-built
+// for the architecture): kvmconform run --area NAME for each suite.
 // Results go to out/qemu/<arch>-<kernel>/: each suite's Ginkgo JSON report
 // and JUnit XML, console.log, dmesg.log and metadata.json.
 package main
@@ -21,9 +23,12 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/kvmconform/kvmconform/ci/internal/kernel"
 	"github.com/kvmconform/kvmconform/ci/internal/results"
@@ -50,6 +55,8 @@ var errUsage = errors.New("usage")
 type config struct {
 	arch, kernel, modules string
 	ginkgoArgs            string
+	labelFilter           string
+	focus, skip           []string
 	matrix, verbose       bool
 	expectFiles           []string
 	opt                   runner.Options
@@ -84,12 +91,30 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: --ginkgo-args: %v", errUsage, err)
 	}
-	for _, a := range ga {
-		if !strings.HasPrefix(a, "-") {
-			return nil, fmt.Errorf("%w: --ginkgo-args: %q is not a flag (want e.g. -ginkgo.label-filter=smoke)", errUsage, a)
+	runArgs, err := translateGinkgoArgs(ga)
+	if err != nil {
+		return nil, fmt.Errorf("%w: --ginkgo-args: %v", errUsage, err)
+	}
+	if c.labelFilter != "" {
+		if slices.ContainsFunc(runArgs, func(a string) bool { return strings.HasPrefix(a, "--label-filter=") }) {
+			return nil, fmt.Errorf("%w: a label filter in both --label-filter and --ginkgo-args", errUsage)
+		}
+		runArgs = append(runArgs, "--label-filter="+c.labelFilter)
+	}
+	for _, f := range c.focus {
+		runArgs = append(runArgs, "--focus="+f)
+	}
+	for _, f := range c.skip {
+		runArgs = append(runArgs, "--skip="+f)
+	}
+	for _, a := range runArgs {
+		if v, ok := strings.CutPrefix(a, "--label-filter="); ok {
+			if _, err := types.ParseLabelFilter(v); err != nil {
+				return nil, fmt.Errorf("%w: label filter %q: %s", errUsage, v, oneLine(err.Error()))
+			}
 		}
 	}
-	c.opt.GinkgoArgs = ga
+	c.opt.RunArgs = runArgs
 
 	switch {
 	case c.matrix && (c.arch != "" || c.kernel != "" || c.modules != ""):
@@ -181,7 +206,10 @@ func newFlags(c *config, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.opt.SuiteDir, "src", ".", "module directory holding the suites")
 	fs.StringVar(&c.opt.SuitePattern, "suites", "./suites/...", "package pattern of the suites (packages with tests are built)")
 	fs.BoolVar(&c.opt.Refresh, "refresh", false, "update the apt package lists even if they are recent")
-	fs.StringVar(&c.ginkgoArgs, "ginkgo-args", "", "extra arguments for every suite binary, split like a shell would (e.g. '-ginkgo.label-filter=smoke')")
+	fs.StringVar(&c.labelFilter, "label-filter", "", "Ginkgo label filter for the suites in the guest (kvmconform run --label-filter), e.g. 'CMP-4' or 'immediate-exit && !stress'")
+	fs.Var(fileList{&c.focus}, "focus", "run only the specs whose text matches this regular expression (kvmconform run --focus; repeatable)")
+	fs.Var(fileList{&c.skip}, "skip", "skip the specs whose text matches this regular expression (kvmconform run --skip; repeatable)")
+	fs.StringVar(&c.ginkgoArgs, "ginkgo-args", "", "the suite binaries' Ginkgo flags, translated for kvmconform run: -ginkgo.label-filter, -ginkgo.focus, -ginkgo.skip (-ginkgo.v is dropped; the guest runs verbose); split like a shell would")
 	fs.IntVar(&c.opt.Repeat, "repeat", 1, "run each suite this many times in a row in the guest, stopping at the first failing run (raise --timeout to match)")
 	fs.BoolVar(&c.verbose, "v", false, "copy the guest console to stderr as it arrives")
 	fs.Var(fileList{&c.expectFiles}, "expect", "an expectations file added to the shipped list (expectations/expectations.yaml); repeatable, each must exist")

@@ -34,6 +34,18 @@ func TestSplitArgs(t *testing.T) {
 	}
 }
 
+func TestTranslateGinkgoArgs(t *testing.T) {
+	got, err := translateGinkgoArgs([]string{"-ginkgo.label-filter=!slow && x86", "--ginkgo.focus", `MP-X"7`, "-ginkgo.v", "-skip=stress", "--label-filter=CMP-4"})
+	want := []string{"--label-filter=!slow && x86", `--focus=MP-X"7`, "--skip=stress", "--label-filter=CMP-4"}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("translateGinkgoArgs = %q, %v; want %q", got, err, want)
+	}
+	c, err := parse([]string{"run", "--arch", "arm64", "--label-filter", "CMP-8", "--focus", "ldrs", "--skip", "x", "--focus", "y"}, &bytes.Buffer{})
+	if err != nil || !reflect.DeepEqual(c.opt.RunArgs, []string{"--label-filter=CMP-8", "--focus=ldrs", "--focus=y", "--skip=x"}) {
+		t.Errorf("filter flags: %+v %v", c, err)
+	}
+}
+
 func TestParse(t *testing.T) {
 	var stderr bytes.Buffer
 	c, err := parse([]string{"run", "--arch", "aarch64", "--cache", "/tmp/c", "--ginkgo-args", "-ginkgo.label-filter=smoke"}, &stderr)
@@ -41,7 +53,7 @@ func TestParse(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.arch != "arm64" || c.kernel != "debian:bookworm" || c.opt.Timeout != 300*time.Second ||
-		!reflect.DeepEqual(c.opt.GinkgoArgs, []string{"-ginkgo.label-filter=smoke"}) || c.opt.Cache != "/tmp/c" ||
+		!reflect.DeepEqual(c.opt.RunArgs, []string{"--label-filter=smoke"}) || c.opt.Cache != "/tmp/c" ||
 		!filepath.IsAbs(c.opt.Out) || !strings.HasSuffix(c.opt.Out, "out/qemu") {
 		t.Fatalf("config %+v", c)
 	}
@@ -103,6 +115,10 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"run", "--arch", "amd64", "--timeout", "soon"}, "invalid value"},
 		{[]string{"run", "--arch", "amd64", "--ginkgo-args", "'oops"}, "unterminated single quote"},
 		{[]string{"run", "--arch", "amd64", "--ginkgo-args", "smoke"}, `"smoke" is not a flag`},
+		{[]string{"run", "--arch", "amd64", "--ginkgo-args", "-ginkgo.randomize-all"}, "-ginkgo.randomize-all has no kvmconform run equivalent"},
+		{[]string{"run", "--arch", "amd64", "--ginkgo-args", "-ginkgo.focus"}, "-ginkgo.focus needs a value"},
+		{[]string{"run", "--arch", "amd64", "--label-filter", "a &&"}, `label filter "a &&"`},
+		{[]string{"run", "--arch", "amd64", "--label-filter", "a", "--ginkgo-args", "-ginkgo.label-filter=b"}, "a label filter in both"},
 		{[]string{"run", "--arch", "amd64", "extra"}, `unexpected argument "extra"`},
 		{[]string{"run", "--arch", "amd64", "--expect", "/nonexistent/waivers.yaml"}, "--expect: expectations file /nonexistent/waivers.yaml does not exist"},
 		{[]string{"run", "--matrix", "--expect", badExpect}, `--expect: ` + badExpect + `:1: entry 1 (CMP-2): missing arch`},

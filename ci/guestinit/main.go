@@ -2,9 +2,11 @@
 
 // Command guestinit is PID 1 of the QEMU guest that runs the conformance
 // suites: it mounts the pseudo file systems, loads the KVM modules, checks
-// that /dev/kvm opens, runs every suite binary, sends the Ginkgo JSON reports
-// and a metadata document back over the console in frames, prints the exit
-// marker and reboots (QEMU runs with -no-reboot, so it exits).
+// that /dev/kvm opens, runs every suite with the conformance binary
+// (/suites/kvmconform run --area NAME, one run per suite), sends the
+// suites' Ginkgo JSON reports and a metadata document back over the console
+// in frames, prints the exit marker and reboots (QEMU runs with -no-reboot,
+// so it exits).
 //
 // It is cross-built with CGO_ENABLED=0 for the guest architecture and only
 // reads /kvmconform/config.json; see ci/internal/guestconf.
@@ -109,7 +111,7 @@ func run() int {
 	status := statusOK
 	reports := map[string][]byte{}
 	for _, name := range cfg.Suites {
-		r := repeatSuite(name, cfg.GinkgoArgs, deadline, max(cfg.Repeat, 1))
+		r := repeatSuite(name, cfg.RunArgs, deadline, max(cfg.Repeat, 1))
 		if data, err := os.ReadFile(reportPath(name)); err == nil {
 			reports[name] = data
 			r.Report = true
@@ -253,7 +255,10 @@ func checkKVM() (int, error) {
 	return v, nil
 }
 
-func reportPath(name string) string { return "/tmp/" + name + guestconf.ReportSuffix }
+// outDir is where kvmconform run writes a suite's files; reportPath is
+// its Ginkgo JSON report there.
+func outDir(name string) string     { return "/tmp/out-" + name }
+func reportPath(name string) string { return outDir(name) + "/report.json" }
 
 // runProgram runs cfg.Program instead of the suites and sends back its
 // result file, the metadata and the kernel log.
@@ -319,13 +324,13 @@ func repeatSuite(name string, extra []string, deadline time.Time, n int) guestco
 // 2 s KVM_RUN deadline becomes 10 s.
 const timeScaleEnv = "KVMCONFORM_TIME_SCALE=5"
 
+// runSuite runs one suite: the conformance binary's run command for that
+// area alone, verbose (the console is the log), extra being its filters.
+// Its exit status is the verdict with the shipped expectations; the host
+// judges the report again with the user's too.
 func runSuite(name string, extra []string, deadline time.Time) guestconf.SuiteRun {
-	args := append([]string{
-		"-ginkgo.json-report=" + reportPath(name),
-		"-ginkgo.no-color",
-		"-ginkgo.v",
-	}, extra...)
-	return runCommand(name, filepath.Join(guestconf.SuitesDir, name+".test"), args, deadline)
+	args := append([]string{"run", "--area", name, "--out", outDir(name), "-v"}, extra...)
+	return runCommand(name, filepath.Join(guestconf.SuitesDir, guestconf.ConformBinary), args, deadline)
 }
 
 // runCommand runs bin in /tmp with the console as its output, interrupting

@@ -1,5 +1,6 @@
-// Package gobuild cross-builds the suite test binaries and the guest init
-// with the go command (CGO_ENABLED=0, GOOS=linux, GOARCH=<target>).
+// Package gobuild cross-builds the conformance binary (cmd/kvmconform,
+// which links every suite) and the guest init with the go command
+// (CGO_ENABLED=0, GOOS=linux, GOARCH=<target>), and lists the suites.
 package gobuild
 
 import (
@@ -15,12 +16,24 @@ import (
 // InitPackage is the import path of the guest init.
 const InitPackage = "github.com/kvmconform/kvmconform/ci/guestinit"
 
+// ConformPackage is the conformance binary's package, relative to the
+// module directory (Builder.Dir).
+const ConformPackage = "./cmd/kvmconform"
+
+// ConformName is the conformance binary's file name.
+const ConformName = "kvmconform"
+
 // Builder runs the go command.
 type Builder struct {
 	// Dir is the module directory holding the suites (default ".").
 	Dir string
-	// Pattern selects the suite packages (default "./suites/...").
+	// Pattern selects the suite packages (default "./suites/..."): the
+	// areas the guest runs, each a package with tests (its
+	// <area>_suite_test.go); the conformance binary links them all.
 	Pattern string
+	// ConformPkg is the conformance binary's package in Dir (default
+	// ConformPackage).
+	ConformPkg string
 	// InitDir is a directory inside the kvmconform module, where the guest
 	// init is built (default ".").
 	InitDir string
@@ -30,15 +43,13 @@ type Builder struct {
 	Logf func(format string, args ...any)
 }
 
-// Suite is one suite package.
+// Suite is one suite package: an area of the conformance binary.
 type Suite struct {
-	// Name is the binary name without ".test" (path below the pattern
-	// root with '/' replaced by '-', e.g. "abi").
+	// Name is the area's name (path below the pattern root with '/'
+	// replaced by '-', e.g. "abi"): what kvmconform run --area takes.
 	Name string
 	// Package is the import path.
 	Package string
-	// Binary is the built test binary (empty until built).
-	Binary string
 }
 
 func (b *Builder) dir() string {
@@ -127,28 +138,23 @@ func SuiteName(root, dir, pkg string) string {
 	return pkg[strings.LastIndex(pkg, "/")+1:]
 }
 
-// Suites lists and cross-builds every suite for goarch.
-func (b *Builder) Suites(ctx context.Context, goarch string) ([]Suite, error) {
-	suites, err := b.List(ctx, goarch)
-	if err != nil {
-		return nil, err
+// Conform cross-builds the conformance binary for goarch as
+// <Out>/<goarch>/kvmconform (static, -trimpath, stripped) and returns its
+// path.
+func (b *Builder) Conform(ctx context.Context, goarch string) (string, error) {
+	pkg := b.ConformPkg
+	if pkg == "" {
+		pkg = ConformPackage
 	}
-	out := filepath.Join(b.Out, goarch)
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return nil, fmt.Errorf("build dir: %w", err)
+	out := filepath.Join(b.Out, goarch, ConformName)
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return "", fmt.Errorf("build dir: %w", err)
 	}
-	for i := range suites {
-		s := &suites[i]
-		s.Binary = filepath.Join(out, s.Name+".test")
-		b.logf("building %s for %s", s.Package, goarch)
-		if _, err := b.goCmd(ctx, b.dir(), goarch, "test", "-c", "-ldflags=-s -w", "-o", s.Binary, s.Package); err != nil {
-			return nil, fmt.Errorf("building suite %s: %w", s.Name, err)
-		}
-		if _, err := os.Stat(s.Binary); err != nil {
-			return nil, fmt.Errorf("building suite %s: no binary: %w", s.Name, err)
-		}
+	b.logf("building %s for %s", pkg, goarch)
+	if _, err := b.goCmd(ctx, b.dir(), goarch, "build", "-trimpath", "-ldflags=-s -w", "-o", out, pkg); err != nil {
+		return "", fmt.Errorf("building the conformance binary: %w", err)
 	}
-	return suites, nil
+	return out, nil
 }
 
 // Vet runs go vet on the suite packages for goarch.

@@ -32,8 +32,8 @@ func TestSummary(t *testing.T) {
 	}
 }
 
-// TestCrossBuild builds a tiny test package for every GOARCH the runner
-// handles, in a throwaway module.
+// TestCrossBuild lists the suites of a throwaway module and builds its
+// conformance command for every GOARCH the runner handles.
 func TestCrossBuild(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the go command")
@@ -51,26 +51,30 @@ func TestCrossBuild(t *testing.T) {
 	write("suites/two/deep/two_test.go", "package deep\n\nimport \"testing\"\n\nfunc TestTwo(t *testing.T) {}\n")
 	write("suites/notests/x.go", "package notests\n")
 	write("suites/internal/helper/helper_test.go", "package helper\n\nimport \"testing\"\n\nfunc TestHelper(t *testing.T) {}\n")
+	write("cmd/kvmconform/main.go", "package main\n\nimport _ \"example.com/m/suites/one\"\n\nfunc main() {}\n")
+	write("suites/one/one.go", "package one\n")
 	b := &Builder{Dir: mod, Out: t.TempDir()}
 	for _, goarch := range []string{"amd64", "arm64", "ppc64le", "riscv64", "s390x", "mips64le"} {
-		suites, err := b.Suites(t.Context(), goarch)
+		suites, err := b.List(t.Context(), goarch)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(suites) != 2 || suites[0].Name != "one" || suites[1].Name != "two-deep" {
 			t.Fatalf("%s: suites %+v", goarch, suites)
 		}
-		for _, s := range suites {
-			if _, err := os.Stat(s.Binary); err != nil {
-				t.Fatal(err)
-			}
+		bin, err := b.Conform(t.Context(), goarch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st, err := os.Stat(bin); err != nil || filepath.Base(bin) != ConformName || st.Mode()&0o111 == 0 {
+			t.Fatalf("%s: %v %v", goarch, bin, err)
 		}
 	}
 	if err := b.Vet(t.Context(), "s390x"); err != nil {
 		t.Fatal(err)
 	}
-	write("suites/one/broken_test.go", "package one\n\nfunc broken() { undefined() }\n")
-	_, err := b.Suites(t.Context(), "amd64")
+	write("suites/one/broken.go", "package one\n\nfunc broken() { undefined() }\n")
+	_, err := b.Conform(t.Context(), "amd64")
 	if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "undefined: undefined") {
 		t.Fatalf("broken build: %v", err)
 	}

@@ -7,8 +7,12 @@ package guestconf
 const (
 	// ConfigPath is where the host puts Config inside the initramfs.
 	ConfigPath = "/kvmconform/config.json"
-	// SuitesDir holds the suite binaries (<name>.test).
+	// SuitesDir holds the conformance binary (ConformBinary) and the
+	// programs.
 	SuitesDir = "/suites"
+	// ConformBinary is the conformance binary's name in SuitesDir: the one
+	// kvmconform binary, which links every suite.
+	ConformBinary = "kvmconform"
 	// ModulesDir holds the kernel modules to load, named NN-name.ko[.xz].
 	ModulesDir = "/modules"
 
@@ -28,13 +32,16 @@ const (
 
 // Config tells the guest init what to run.
 type Config struct {
-	// Suites are names of binaries /suites/<name>.test, run in this order.
+	// Suites are the areas to run, in this order, each with its own
+	// "kvmconform run --area NAME" (its report is the frame
+	// NAME+ReportSuffix).
 	Suites []string `json:"suites"`
-	// GinkgoArgs are appended to every suite's command line.
-	GinkgoArgs []string `json:"ginkgoArgs,omitempty"`
+	// RunArgs are added to every kvmconform run (its filters:
+	// --label-filter, --focus, --skip).
+	RunArgs []string `json:"runArgs,omitempty"`
 	// BudgetSeconds is how long the suites may run in total, counted from
 	// the start of init. A suite still running then is interrupted with
-	// SIGTERM (Ginkgo still writes its report), then killed.
+	// SIGTERM (kvmconform run still writes its report), then killed.
 	BudgetSeconds int `json:"budgetSeconds,omitempty"`
 	// RequireKVM makes a missing /dev/kvm fatal (reported as a Problem).
 	RequireKVM bool `json:"requireKVM"`
@@ -77,7 +84,8 @@ type ModuleLoad struct {
 	Seconds float64 `json:"seconds"`
 }
 
-// SuiteRun is the outcome of running one suite binary.
+// SuiteRun is the outcome of running one suite (kvmconform run --area
+// NAME: its exit status is the verdict with the shipped expectations).
 type SuiteRun struct {
 	Name     string  `json:"name"`
 	ExitCode int     `json:"exitCode"`

@@ -33,9 +33,10 @@ type Module struct {
 type Spec struct {
 	// Init is the host path of the guest init binary (becomes /init).
 	Init string
-	// Suites maps suite name to the host path of its test binary
-	// (becomes /suites/<name>.test). Suites run in Config.Suites order.
-	Suites map[string]string
+	// Conform is the host path of the conformance binary (becomes
+	// /suites/kvmconform); it runs the suites of Config.Suites, so it is
+	// required when there are any.
+	Conform string
 	// Programs maps a name to the host path of a binary that becomes
 	// /suites/<name> (Config.Program runs one of them).
 	Programs map[string]string
@@ -83,12 +84,11 @@ func Write(dst string, s Spec) (err error) {
 	if err := w.File("init", s.Init); err != nil {
 		return err
 	}
-	for _, name := range s.Config.Suites {
-		src, ok := s.Suites[name]
-		if !ok {
-			return fmt.Errorf("initramfs: suite %s has no binary", name)
-		}
-		if err := w.File(path.Join(guestconf.SuitesDir, name+".test"), src); err != nil {
+	if len(s.Config.Suites) > 0 && s.Conform == "" {
+		return fmt.Errorf("initramfs: suites %v but no conformance binary", s.Config.Suites)
+	}
+	if s.Conform != "" {
+		if err := w.File(path.Join(guestconf.SuitesDir, guestconf.ConformBinary), s.Conform); err != nil {
 			return err
 		}
 	}

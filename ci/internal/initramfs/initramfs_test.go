@@ -118,13 +118,13 @@ func TestWriteSpec(t *testing.T) {
 		return p
 	}
 	spec := Spec{
-		Init:   mk("init", "INIT", 0o755),
-		Suites: map[string]string{"abi": mk("abi.test", "ABI", 0o755), "kicks": mk("kicks.test", "KICKS", 0o755)},
+		Init:    mk("init", "INIT", 0o755),
+		Conform: mk("kvmconform", "KVMCONFORM", 0o755),
 		Modules: []Module{
 			{Name: "irqbypass", Path: mk("irqbypass.ko", "M1", 0o644)},
 			{Name: "kvm", Path: mk("kvm.ko.xz", "M2", 0o644)},
 		},
-		Config: guestconf.Config{Suites: []string{"kicks", "abi"}, GinkgoArgs: []string{"-ginkgo.label-filter=smoke"}, RequireKVM: true},
+		Config: guestconf.Config{Suites: []string{"kicks", "abi"}, RunArgs: []string{"--label-filter=smoke"}, RequireKVM: true},
 	}
 	out := filepath.Join(dir, "out.cpio")
 	if err := Write(out, spec); err != nil {
@@ -140,8 +140,7 @@ func TestWriteSpec(t *testing.T) {
 	}
 	for name, want := range map[string]string{
 		"init":                    "INIT",
-		"suites/abi.test":         "ABI",
-		"suites/kicks.test":       "KICKS",
+		"suites/kvmconform":       "KVMCONFORM",
 		"modules/01-irqbypass.ko": "M1",
 		"modules/02-kvm.ko.xz":    "M2",
 	} {
@@ -163,7 +162,7 @@ func TestWriteSpec(t *testing.T) {
 	if err := json.Unmarshal(got["kvmconform/config.json"].data, &cfg); err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(cfg.Suites) != "[kicks abi]" || !cfg.RequireKVM || len(cfg.GinkgoArgs) != 1 {
+	if fmt.Sprint(cfg.Suites) != "[kicks abi]" || !cfg.RequireKVM || len(cfg.RunArgs) != 1 {
 		t.Errorf("config %+v", cfg)
 	}
 

@@ -1,7 +1,8 @@
 // Package runner ties the pieces together: for one architecture and kernel it
-// fetches the kernel, cross-builds the suites and the guest init, packs the
-// initramfs, boots QEMU, recovers the reports from the console and writes
-// the output directory; Matrix does that for every combination.
+// fetches the kernel, cross-builds the conformance binary (one per
+// architecture: cmd/kvmconform links every suite) and the guest init, packs
+// the initramfs, boots QEMU, recovers the suites' reports from the console
+// and writes the output directory; Matrix does that for every combination.
 package runner
 
 import (
@@ -38,10 +39,12 @@ type Options struct {
 	Out string
 	// Timeout is the host deadline for one boot.
 	Timeout time.Duration
-	// GinkgoArgs are passed to every suite binary.
-	GinkgoArgs []string
+	// RunArgs are added to every kvmconform run in the guest (its filters:
+	// --label-filter, --focus, --skip).
+	RunArgs []string
 	// SuiteDir and SuitePattern select the suites (default "." and
-	// "./suites/...").
+	// "./suites/..."): the module the conformance binary is built in and
+	// the areas it runs.
 	SuiteDir, SuitePattern string
 	// InitDir is a directory in the kvmconform module (default ".").
 	InitDir string
@@ -52,7 +55,8 @@ type Options struct {
 	// Log receives progress messages (one per line); may be nil.
 	Log io.Writer
 	// Init, if set, replaces the guest init binary (tests use it to plant
-	// a crashing or hanging init); Suites are then not built.
+	// a crashing or hanging init); the conformance binary is then not
+	// built.
 	Init string
 	// Sources and HostCodename give the Debian archive (see
 	// kernel.HostSources); empty means read them from /etc.
@@ -89,8 +93,10 @@ type Runner struct {
 }
 
 type builtArch struct {
-	init   string
-	suites []gobuild.Suite
+	init string
+	// conform is the conformance binary, areas the suites it runs.
+	conform string
+	areas   []string
 }
 
 // New returns a Runner.
@@ -175,7 +181,14 @@ func (r *Runner) binaries(ctx context.Context, goarch string) (*builtArch, error
 		if b.init, err = r.build.Init(ctx, goarch); err != nil {
 			return nil, err
 		}
-		if b.suites, err = r.build.Suites(ctx, goarch); err != nil {
+		suites, err := r.build.List(ctx, goarch)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range suites {
+			b.areas = append(b.areas, s.Name)
+		}
+		if b.conform, err = r.build.Conform(ctx, goarch); err != nil {
 			return nil, err
 		}
 	}
@@ -212,7 +225,7 @@ type Metadata struct {
 	KVMAPIVersion  int               `json:"kvmApiVersion"`
 	QEMU           string            `json:"qemu,omitempty"`
 	QEMUCommand    []string          `json:"qemuCommand,omitempty"`
-	GinkgoArgs     []string          `json:"ginkgoArgs,omitempty"`
+	RunArgs        []string          `json:"runArgs,omitempty"`
 	Started        time.Time         `json:"started"`
 	WallSeconds    float64           `json:"wallSeconds"`
 	BootSeconds    float64           `json:"bootSeconds,omitempty"`
@@ -291,12 +304,8 @@ func (r *Runner) Boot(ctx context.Context, t Target) (row results.Row) {
 		return row
 	}
 
-	cfg := guestconf.Config{GinkgoArgs: r.opt.GinkgoArgs, BudgetSeconds: budget(r.opt.Timeout), Repeat: r.opt.Repeat}
-	spec := initramfs.Spec{Init: b.init, Suites: map[string]string{}, Config: cfg}
-	for _, s := range b.suites {
-		spec.Config.Suites = append(spec.Config.Suites, s.Name)
-		spec.Suites[s.Name] = s.Binary
-	}
+	cfg := guestconf.Config{Suites: b.areas, RunArgs: r.opt.RunArgs, BudgetSeconds: budget(r.opt.Timeout), Repeat: r.opt.Repeat}
+	spec := initramfs.Spec{Init: b.init, Conform: b.conform, Config: cfg}
 	argv, res, err := r.run(ctx, t, e, &spec, "")
 	if err != nil && res == nil {
 		row.Err = err
@@ -308,7 +317,7 @@ func (r *Runner) Boot(ctx context.Context, t Target) (row results.Row) {
 	k := e.kernel
 	meta := Metadata{Arch: t.Arch.GOARCH, Kernel: t.Kernel, KernelImage: k.Image, KernelPackage: k.Package,
 		PackageVersion: k.Version, KernelFallback: k.Fallback, KernelRelease: k.Release, KVMBuiltin: k.Builtin, KVMModules: []string{},
-		QEMU: qemu.Version(ctx, e.bin), QEMUCommand: argv, GinkgoArgs: r.opt.GinkgoArgs, Started: start.UTC()}
+		QEMU: qemu.Version(ctx, e.bin), QEMUCommand: argv, RunArgs: r.opt.RunArgs, Started: start.UTC()}
 
 	stage, serr := results.NewStage(filepath.Join(r.opt.Out, t.Arch.GOARCH+"-"+label))
 	if serr != nil {
@@ -487,8 +496,8 @@ func (r *Runner) analyse(res *qemu.Result, cfg guestconf.Config, meta *Metadata,
 				problems = append(problems, fmt.Errorf("suite %s: %w", name, err))
 			} else {
 				sr.Report = true
-				// The guest ran the suite binary in /tmp, so SuitePath
-				// says nothing; name it as the runner does.
+				// The guest's SuitePath is the binary's ("suites/abi");
+				// name the suite as the runner does.
 				for i := range reports {
 					reports[i].SuitePath = name
 				}
