@@ -6,6 +6,7 @@
 //	go run ./ci run --arch ppc64le --kernel debian:trixie=6.12.117-1
 //	go run ./ci run --arch amd64 --kernel ./vmlinuz --modules ./lib/modules/6.9.0
 //	go run ./ci run --matrix
+//	go run ./ci run --arch arm64 --bundle kvmconform-arm64.tar.gz
 //
 // The guest runs the one conformance binary (cmd/kvmconform, cross-built
 // for the architecture): kvmconform run --area NAME for each suite.
@@ -35,6 +36,7 @@ import (
 	"github.com/kvmconform/kvmconform/ci/internal/runner"
 	"github.com/kvmconform/kvmconform/ci/internal/target"
 	"github.com/kvmconform/kvmconform/expectations"
+	"github.com/kvmconform/kvmconform/internal/bundle"
 )
 
 const usage = `usage: go run ./ci run [flags]
@@ -119,6 +121,8 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	switch {
 	case c.matrix && (c.arch != "" || c.kernel != "" || c.modules != ""):
 		return nil, fmt.Errorf("%w: --matrix runs every arch and kernel; do not combine it with --arch, --kernel or --modules", errUsage)
+	case c.matrix && c.opt.Bundle != "":
+		return nil, fmt.Errorf("%w: --bundle holds one architecture's binary; give it with --arch, not --matrix", errUsage)
 	case !c.matrix && c.arch == "":
 		return nil, fmt.Errorf("%w: give --arch (amd64, arm64, ppc64le, riscv64, s390x, mips64le) or --matrix", errUsage)
 	}
@@ -129,6 +133,18 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	}
 	if c.verbose {
 		c.opt.Console = stderr
+	}
+	if c.opt.Bundle != "" {
+		b, err := bundle.Read(c.opt.Bundle)
+		if err != nil {
+			return nil, fmt.Errorf("%w: --bundle: %v", errUsage, err)
+		}
+		if b.Manifest.GOARCH != c.arch {
+			return nil, fmt.Errorf("%w: --bundle %s is for %s, not --arch %s", errUsage, c.opt.Bundle, b.Manifest.GOARCH, c.arch)
+		}
+		if c.opt.Bundle, err = filepath.Abs(c.opt.Bundle); err != nil {
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
 	}
 	if c.opt.Repeat < 1 {
 		return nil, fmt.Errorf("%w: --repeat %d: must be at least 1", errUsage, c.opt.Repeat)
@@ -212,6 +228,7 @@ func newFlags(c *config, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.ginkgoArgs, "ginkgo-args", "", "the suite binaries' Ginkgo flags, translated for kvmconform run: -ginkgo.label-filter, -ginkgo.focus, -ginkgo.skip (-ginkgo.v is dropped; the guest runs verbose); split like a shell would")
 	fs.IntVar(&c.opt.Repeat, "repeat", 1, "run each suite this many times in a row in the guest, stopping at the first failing run (raise --timeout to match)")
 	fs.BoolVar(&c.verbose, "v", false, "copy the guest console to stderr as it arrives")
+	fs.StringVar(&c.opt.Bundle, "bundle", "", "boot this kvmconform bundle's binary (kvmconform bundle --arch A) instead of building one; with --arch A")
 	fs.Var(fileList{&c.expectFiles}, "expect", "an expectations file added to the shipped list (expectations/expectations.yaml); repeatable, each must exist")
 	return fs
 }

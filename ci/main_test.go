@@ -120,6 +120,8 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"run", "--arch", "amd64", "--label-filter", "a &&"}, `label filter "a &&"`},
 		{[]string{"run", "--arch", "amd64", "--label-filter", "a", "--ginkgo-args", "-ginkgo.label-filter=b"}, "a label filter in both"},
 		{[]string{"run", "--arch", "amd64", "extra"}, `unexpected argument "extra"`},
+		{[]string{"run", "--matrix", "--bundle", "kvmconform-arm64.tar.gz"}, "--bundle holds one architecture's binary"},
+		{[]string{"run", "--arch", "arm64", "--bundle", "/nonexistent/kvmconform-arm64.tar.gz"}, "--bundle: open /nonexistent/kvmconform-arm64.tar.gz: no such file"},
 		{[]string{"run", "--arch", "amd64", "--expect", "/nonexistent/waivers.yaml"}, "--expect: expectations file /nonexistent/waivers.yaml does not exist"},
 		{[]string{"run", "--matrix", "--expect", badExpect}, `--expect: ` + badExpect + `:1: entry 1 (CMP-2): missing arch`},
 		{[]string{"run", "--arch", "amd64", "--known", "ci/known-failures.json"}, "flag provided but not defined: -known"},

@@ -142,6 +142,10 @@ var shipped []byte
 // Shipped returns the shipped list.
 func Shipped() ([]Expectation, error) { return Parse(ShippedFile, shipped) }
 
+// ShippedYAML returns the shipped list as the file holds it (a bundle
+// carries it for its reader).
+func ShippedYAML() []byte { return append([]byte(nil), shipped...) }
+
 // Load returns the shipped list followed by the entries of each file, in
 // order. A named file must exist.
 func Load(files ...string) ([]Expectation, error) {

@@ -2,6 +2,7 @@
 // binary per GOARCH that links every conformance area (suites/all).
 //
 //	kvmconform run [--label-filter EXPR] [--focus RE]... [--area NAME]... [--expect FILE]... [--out DIR]
+//	kvmconform bundle --arch GOARCH [--out FILE]
 //	kvmconform verdict [--expect FILE]... [--suites DIR,DIR] [--summary FILE] REPORT.json
 //
 // run runs every area against this machine's KVM device, each as its own
@@ -9,6 +10,11 @@
 // command: Ginkgo runs one suite per process), judges the run with the
 // expectations and writes Ginkgo's JSON, JUnit, KTAP, HTML and the text
 // summary.
+//
+// bundle cross-builds this binary for another GOARCH (with the go command,
+// on the build host only) into kvmconform-GOARCH.tar.gz (internal/bundle):
+// the binary, the shipped expectations and a README; ./kvmconform run from
+// the unpacked bundle does the whole job on a machine without Go.
 //
 // verdict applies the expectations (the shipped list, package expectations,
 // and every --expect FILE) to a run's Ginkgo JSON report and prints the
@@ -44,6 +50,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"run", "run the conformance areas on this machine's KVM and write every report format", runMain},
+		{"bundle", "cross-build the binary for a GOARCH into a tar.gz that runs without Go", bundleMain},
 		{"verdict", "apply the expectations to a Ginkgo JSON report and judge the run", verdictMain},
 	}
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/kvmconform/kvmconform/ci/internal/results"
 	"github.com/kvmconform/kvmconform/ci/internal/target"
 	"github.com/kvmconform/kvmconform/expectations"
+	"github.com/kvmconform/kvmconform/internal/bundle"
 )
 
 // Options configure a Runner.
@@ -69,6 +70,10 @@ type Options struct {
 	// the user's files) applied to every row: the failures they cover
 	// count as Expected, not Failed.
 	Expect []expectations.Expectation
+	// Bundle, if set, is a kvmconform bundle (kvmconform bundle --arch A)
+	// whose binary the guest runs instead of one built here, with the
+	// areas its manifest names; only its architecture can boot.
+	Bundle string
 }
 
 // Target is one boot: an architecture and a kernel.
@@ -97,6 +102,8 @@ type builtArch struct {
 	// conform is the conformance binary, areas the suites it runs.
 	conform string
 	areas   []string
+	// bundle describes the bundle conform came from ("" if built here).
+	bundle string
 }
 
 // New returns a Runner.
@@ -181,6 +188,13 @@ func (r *Runner) binaries(ctx context.Context, goarch string) (*builtArch, error
 		if b.init, err = r.build.Init(ctx, goarch); err != nil {
 			return nil, err
 		}
+		if r.opt.Bundle != "" {
+			if err := r.fromBundle(goarch, b); err != nil {
+				return nil, err
+			}
+			r.built[goarch] = b
+			return b, nil
+		}
 		suites, err := r.build.List(ctx, goarch)
 		if err != nil {
 			return nil, err
@@ -194,6 +208,32 @@ func (r *Runner) binaries(ctx context.Context, goarch string) (*builtArch, error
 	}
 	r.built[goarch] = b
 	return b, nil
+}
+
+// fromBundle takes the conformance binary and the areas from the bundle.
+func (r *Runner) fromBundle(goarch string, b *builtArch) error {
+	bu, err := bundle.Read(r.opt.Bundle)
+	if err != nil {
+		return err
+	}
+	if bu.Manifest.GOARCH != goarch {
+		return fmt.Errorf("--bundle %s is for %s, not %s", r.opt.Bundle, bu.Manifest.GOARCH, goarch)
+	}
+	if len(bu.Manifest.Areas) == 0 {
+		return fmt.Errorf("--bundle %s: its manifest names no area", r.opt.Bundle)
+	}
+	dir := filepath.Join(r.tmp, "bundle", goarch)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	b.conform = filepath.Join(dir, bundle.Binary)
+	if err := os.WriteFile(b.conform, bu.Members[bundle.Binary], 0o755); err != nil {
+		return err
+	}
+	b.areas = bu.Manifest.Areas
+	b.bundle = fmt.Sprintf("%s (%s, %s, built %s)", r.opt.Bundle, bu.Manifest.Version, bu.Manifest.GoVersion, bu.Manifest.Built.Format(time.RFC3339))
+	r.logf("using the conformance binary of %s", b.bundle)
+	return nil
 }
 
 // CrossOnly builds and vets the suites for an architecture that cannot boot
@@ -226,6 +266,7 @@ type Metadata struct {
 	QEMU           string            `json:"qemu,omitempty"`
 	QEMUCommand    []string          `json:"qemuCommand,omitempty"`
 	RunArgs        []string          `json:"runArgs,omitempty"`
+	Bundle         string            `json:"bundle,omitempty"`
 	Started        time.Time         `json:"started"`
 	WallSeconds    float64           `json:"wallSeconds"`
 	BootSeconds    float64           `json:"bootSeconds,omitempty"`
@@ -317,7 +358,7 @@ func (r *Runner) Boot(ctx context.Context, t Target) (row results.Row) {
 	k := e.kernel
 	meta := Metadata{Arch: t.Arch.GOARCH, Kernel: t.Kernel, KernelImage: k.Image, KernelPackage: k.Package,
 		PackageVersion: k.Version, KernelFallback: k.Fallback, KernelRelease: k.Release, KVMBuiltin: k.Builtin, KVMModules: []string{},
-		QEMU: qemu.Version(ctx, e.bin), QEMUCommand: argv, RunArgs: r.opt.RunArgs, Started: start.UTC()}
+		QEMU: qemu.Version(ctx, e.bin), QEMUCommand: argv, RunArgs: r.opt.RunArgs, Bundle: b.bundle, Started: start.UTC()}
 
 	stage, serr := results.NewStage(filepath.Join(r.opt.Out, t.Arch.GOARCH+"-"+label))
 	if serr != nil {
