@@ -302,3 +302,62 @@ func TestLoadNative(t *testing.T) {
 		t.Errorf("a run without its report: %v %+v", err, r)
 	}
 }
+
+// TestCompareDebianRows is the case the compare command must get right:
+// Debian 6.1 against 6.12 on amd64 (two real QEMU rows, trimmed) regress
+// exactly in IE-6's bit 63, which the shipped expectations explain on
+// 6.12 and which is still a regression from 6.1.
+func TestCompareDebianRows(t *testing.T) {
+	shipped, err := expectations.Shipped()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runs []*Run
+	for _, d := range []string{"testdata/amd64-debian-bookworm", "testdata/amd64-debian-trixie"} {
+		r, err := Load(d, areaOrder)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r.Judge(shipped).OK() {
+			t.Fatalf("%s is not OK: %s", d, r.Result.Counts)
+		}
+		runs = append(runs, r)
+	}
+	base, cand := runs[0], runs[1]
+	if base.Label != "amd64 debian:bookworm" || base.Kernel() != "debian:bookworm (6.1.0-57-cloud-amd64)" || base.Host.GOARCH != "amd64" || base.HostNote != "from the reports" {
+		t.Errorf("base %q %q %+v %q", base.Label, base.Kernel(), base.Host, base.HostNote)
+	}
+	if base.Result.Counts != (expectations.Counts{Passed: 115, Skipped: 14}) || cand.Result.Counts != (expectations.Counts{Passed: 113, Expected: 2, Skipped: 14}) {
+		t.Errorf("counts %s, %s", base.Result.Counts, cand.Result.Counts)
+	}
+	c := Compare(base, cand)
+	if len(c.Regressions) != 2 || !c.Failed() {
+		t.Fatalf("%d regressions, want 2", len(c.Regressions))
+	}
+	for i, want := range []string{"kvm_valid_regs bit 63", "kvm_dirty_regs bit 63"} {
+		r := c.Regressions[i]
+		if !strings.HasSuffix(r.Text, "[IE-6] "+want) || r.Base.Outcome != expectations.Passed || r.Cand.Outcome != expectations.Expected ||
+			r.Cand.Spec.Expectation == nil || r.Cand.Spec.Expectation.ID != "IE-6" {
+			t.Errorf("regression %d: %q %s -> %s", i, r.Text, r.Base.Outcome, r.Cand.Outcome)
+		}
+	}
+	if n := len(c.Fixes) + len(c.NewSkips) + len(c.NewFailures) + len(c.Added) + len(c.Removed) + len(c.Incomplete); n != 0 {
+		t.Errorf("%d other changes: %+v", n, c)
+	}
+	// The other way round 6.12 -> 6.1 fixes them, and nothing regresses.
+	back := Compare(cand, base)
+	if len(back.Regressions) != 0 || len(back.Fixes) != 2 || back.Failed() {
+		t.Errorf("6.12 -> 6.1: %d regressions, %d fixes", len(back.Regressions), len(back.Fixes))
+	}
+	// A matrix of both: IE-6 bit 63 are the only rows that differ.
+	m := NewMatrix(runs, areaOrder)
+	var differ []string
+	for _, row := range m.Rows {
+		if row.Differs() {
+			differ = append(differ, row.Text)
+		}
+	}
+	if len(differ) != 2 || !strings.HasSuffix(differ[0], "kvm_valid_regs bit 63") {
+		t.Errorf("rows that differ: %q", differ)
+	}
+}

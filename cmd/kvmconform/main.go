@@ -3,6 +3,8 @@
 //
 //	kvmconform run [--label-filter EXPR] [--focus RE]... [--area NAME]... [--expect FILE]... [--out DIR]
 //	kvmconform bundle --arch GOARCH [--out FILE]
+//	kvmconform report [--expect FILE]... [--out DIR] DIR...
+//	kvmconform compare [--expect FILE]... BASE CAND
 //	kvmconform verdict [--expect FILE]... [--suites DIR,DIR] [--summary FILE] REPORT.json
 //
 // run runs every area against this machine's KVM device, each as its own
@@ -15,6 +17,11 @@
 // on the build host only) into kvmconform-GOARCH.tar.gz (internal/bundle):
 // the binary, the shipped expectations and a README; ./kvmconform run from
 // the unpacked bundle does the whole job on a machine without Go.
+//
+// report merges run directories (kvmconform run's, the ginkgo CLI's, QEMU
+// rows) into one matrix, a column per run and a row per spec (HTML, KTAP,
+// Markdown); compare lists what changed from a base run to a candidate and
+// fails on a regression (package reports).
 //
 // verdict applies the expectations (the shipped list, package expectations,
 // and every --expect FILE) to a run's Ginkgo JSON report and prints the
@@ -51,6 +58,8 @@ func commands() []command {
 	return []command{
 		{"run", "run the conformance areas on this machine's KVM and write every report format", runMain},
 		{"bundle", "cross-build the binary for a GOARCH into a tar.gz that runs without Go", bundleMain},
+		{"report", "merge run directories into one matrix: HTML, KTAP, Markdown", reportMain},
+		{"compare", "list the regressions, fixes and new skips from one run to another", compareMain},
 		{"verdict", "apply the expectations to a Ginkgo JSON report and judge the run", verdictMain},
 	}
 }
