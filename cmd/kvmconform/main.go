@@ -5,6 +5,7 @@
 //	kvmconform bundle --arch GOARCH [--out FILE]
 //	kvmconform report [--expect FILE]... [--out DIR] DIR...
 //	kvmconform compare [--expect FILE]... BASE CAND
+//	kvmconform specs
 //	kvmconform verdict [--expect FILE]... [--suites DIR,DIR] [--summary FILE] REPORT.json
 //
 // run runs every area against this machine's KVM device, each as its own
@@ -22,6 +23,9 @@
 // rows) into one matrix, a column per run and a row per spec (HTML, KTAP,
 // Markdown); compare lists what changed from a base run to a candidate and
 // fails on a regression (package reports).
+//
+// specs lists the specs linked into the binary (Ginkgo's dry run), from
+// which tools/genspecs writes docs/specs.md.
 //
 // verdict applies the expectations (the shipped list, package expectations,
 // and every --expect FILE) to a run's Ginkgo JSON report and prints the
@@ -60,6 +64,7 @@ func commands() []command {
 		{"bundle", "cross-build the binary for a GOARCH into a tar.gz that runs without Go", bundleMain},
 		{"report", "merge run directories into one matrix: HTML, KTAP, Markdown", reportMain},
 		{"compare", "list the regressions, fixes and new skips from one run to another", compareMain},
+		{"specs", "list the specs linked into this binary (a dry run) as JSON lines", specsMain},
 		{"verdict", "apply the expectations to a Ginkgo JSON report and judge the run", verdictMain},
 	}
 }

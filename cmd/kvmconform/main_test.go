@@ -78,7 +78,7 @@ func TestUsageErrors(t *testing.T) {
 		want string
 	}{
 		{nil, "usage: kvmconform <command>"},
-		{[]string{"judge"}, `kvmconform: unknown command "judge" (want run, bundle, report, compare, verdict)`},
+		{[]string{"judge"}, `kvmconform: unknown command "judge" (want run, bundle, report, compare, specs, verdict)`},
 		{[]string{"verdict"}, "kvmconform verdict: missing REPORT.json"},
 		{[]string{"verdict", report, report}, "one REPORT.json, not 2"},
 		{[]string{"verdict", "--bogus", report}, "flag provided but not defined: -bogus"},
