@@ -25,6 +25,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -37,6 +38,7 @@ import (
 	"github.com/kvmconform/kvmconform/ci/internal/target"
 	"github.com/kvmconform/kvmconform/expectations"
 	"github.com/kvmconform/kvmconform/internal/bundle"
+	"github.com/kvmconform/kvmconform/reports"
 )
 
 const usage = `usage: go run ./ci run [flags]
@@ -324,6 +326,11 @@ func runSuites(ctx context.Context, r *runner.Runner, c *config, stdout, stderr 
 		if err := results.WriteFileAtomic(filepath.Join(c.opt.Out, "matrix.txt"), table.Bytes()); err != nil {
 			fmt.Fprintf(stderr, "ci: %v\n", err)
 		}
+		if msg, err := matrixReport(c.opt.Out, rows, c.opt.Expect); err != nil {
+			fmt.Fprintf(stderr, "ci: matrix report: %v\n", err)
+		} else {
+			fmt.Fprintf(stderr, "ci: %s\n", msg)
+		}
 	}
 	// The table ends with the expectations' lines, the expected count and
 	// the closing line "N passed, N failed, N skipped"; keep that the last
@@ -341,3 +348,44 @@ func runSuites(ctx context.Context, r *runner.Runner, c *config, stdout, stderr 
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// matrixReport writes the matrix's own page over every row that wrote its
+// directory (package reports, as kvmconform report does): <out>/report.html,
+// ktap.txt and summary.md.
+func matrixReport(out string, rows []results.Row, list []expectations.Expectation) (string, error) {
+	var runs []*reports.Run
+	for _, row := range rows {
+		if row.Dir == "" {
+			continue
+		}
+		r, err := reports.Load(row.Dir, nil)
+		if err != nil {
+			return "", err
+		}
+		r.Judge(list)
+		runs = append(runs, r)
+	}
+	if len(runs) == 0 {
+		return "", errors.New("no row wrote its directory")
+	}
+	reports.UniqueLabels(runs)
+	m := reports.NewMatrix(runs, nil)
+	title := "kvmconform matrix: " + strconv.Itoa(len(runs)) + " rows under QEMU with nested KVM"
+	for _, f := range []struct {
+		name  string
+		write func(io.Writer) error
+	}{
+		{"report.html", func(w io.Writer) error { return reports.WriteHTML(w, m, title, time.Now()) }},
+		{"ktap.txt", func(w io.Writer) error { return reports.WriteKTAP(w, m) }},
+		{"summary.md", func(w io.Writer) error { return reports.WriteMarkdown(w, m, title) }},
+	} {
+		var buf bytes.Buffer
+		if err := f.write(&buf); err != nil {
+			return "", err
+		}
+		if err := results.WriteFileAtomic(filepath.Join(out, f.name), buf.Bytes()); err != nil {
+			return "", err
+		}
+	}
+	return fmt.Sprintf("matrix report: %s (report.html, ktap.txt, summary.md; %d rows, %d specs)", out, len(runs), len(m.Rows)), nil
+}

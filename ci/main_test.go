@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kvmconform/kvmconform/ci/internal/results"
 	"github.com/kvmconform/kvmconform/expectations"
 )
 
@@ -154,6 +155,34 @@ func TestImports(t *testing.T) {
 			if pkg == p || strings.HasPrefix(pkg, p+"/") {
 				t.Errorf("ci depends on %s", pkg)
 			}
+		}
+	}
+}
+
+// TestMatrixReport writes the matrix page over two real rows (the reports
+// package's test data) and a row that wrote no directory.
+func TestMatrixReport(t *testing.T) {
+	out := t.TempDir()
+	rows := []results.Row{
+		{Arch: "amd64", Kernel: "debian:bookworm", Dir: "../reports/testdata/amd64-debian-bookworm"},
+		{Arch: "amd64", Kernel: "debian:trixie", Dir: "../reports/testdata/amd64-debian-trixie"},
+		{Arch: "s390x", Note: "cross-built only"},
+	}
+	list, err := expectations.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := matrixReport(out, rows, list)
+	if err != nil || !strings.Contains(msg, "2 rows") {
+		t.Fatalf("%q, %v", msg, err)
+	}
+	html, err := os.ReadFile(filepath.Join(out, "report.html"))
+	if err != nil || !strings.Contains(string(html), ">amd64 debian:bookworm</th>") || !strings.Contains(string(html), ">amd64 debian:trixie</th>") {
+		t.Errorf("report.html: %v", err)
+	}
+	for _, f := range []string{"ktap.txt", "summary.md"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
 		}
 	}
 }

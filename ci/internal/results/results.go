@@ -162,8 +162,10 @@ func (s *Stage) Abort() { _ = os.RemoveAll(s.tmp) }
 // Row is one line of the matrix table.
 type Row struct {
 	Arch, Kernel string
-	Counts       Counts
-	Wall         time.Duration
+	// Dir is the row's output directory, once written ("" if none).
+	Dir    string
+	Counts Counts
+	Wall   time.Duration
 	// Note replaces the counts (e.g. for architectures that are only
 	// cross-built).
 	Note string

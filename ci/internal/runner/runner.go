@@ -398,6 +398,8 @@ func (r *Runner) Boot(ctx context.Context, t Target) (row results.Row) {
 	}
 	if err := stage.Commit(); err != nil {
 		row.Err = errors.Join(row.Err, err)
+	} else {
+		row.Dir = stage.Dir()
 	}
 	return row
 }
