@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 
@@ -123,6 +124,16 @@ func WriteJUnit(w io.Writer, run *Run) error {
 			}},
 		})
 	}
+	// Times in milliseconds: Ginkgo writes nanosecond fractions, which the
+	// Surefire time type of the JUnit schemas (at most three decimals)
+	// rejects.
+	for si := range all.TestSuites {
+		s := &all.TestSuites[si]
+		s.Time = ms(s.Time)
+		for ci := range s.TestCases {
+			s.TestCases[ci].Time = ms(s.TestCases[ci].Time)
+		}
+	}
 	for _, s := range all.TestSuites {
 		all.Tests += s.Tests
 		all.Disabled += s.Disabled + s.Skipped
@@ -130,6 +141,7 @@ func WriteJUnit(w io.Writer, run *Run) error {
 		all.Failures += s.Failures
 		all.Time += s.Time
 	}
+	all.Time = ms(all.Time)
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}
@@ -141,3 +153,6 @@ func WriteJUnit(w io.Writer, run *Run) error {
 	_, err = io.WriteString(w, "\n")
 	return err
 }
+
+// ms rounds seconds to milliseconds.
+func ms(seconds float64) float64 { return math.Round(seconds*1000) / 1000 }
