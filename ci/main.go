@@ -222,7 +222,7 @@ func newFlags(c *config, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.opt.Out, "out", filepath.Join("out", "qemu"), "base output directory; each run writes <out>/<arch>-<kernel>/")
 	fs.DurationVar(&c.opt.Timeout, "timeout", 300*time.Second, "host deadline per boot; QEMU is killed then")
 	fs.StringVar(&c.opt.SuiteDir, "src", ".", "module directory holding the suites")
-	fs.StringVar(&c.opt.SuitePattern, "suites", "./suites/...", "package pattern of the suites (packages with tests are built)")
+	fs.StringVar(&c.opt.SuitePattern, "suites", "./suites/...", "package pattern of the suites the guest runs (packages with tests; the one conformance binary links them all)")
 	fs.BoolVar(&c.opt.Refresh, "refresh", false, "update the apt package lists even if they are recent")
 	fs.StringVar(&c.labelFilter, "label-filter", "", "Ginkgo label filter for the suites in the guest (kvmconform run --label-filter), e.g. 'CMP-4' or 'immediate-exit && !stress'")
 	fs.Var(fileList{&c.focus}, "focus", "run only the specs whose text matches this regular expression (kvmconform run --focus; repeatable)")

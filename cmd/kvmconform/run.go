@@ -107,6 +107,17 @@ func parseRun(args []string, stderr io.Writer) (*runConfig, error) {
 	if len(c.areas) == 0 {
 		c.areas = all.Names()
 	}
+	c.areas = slices.Compact(slices.SortedFunc(slices.Values(c.areas), func(a, b string) int {
+		// In the binary's order (all.Areas), unknown names last.
+		ia, ib := slices.Index(all.Names(), a), slices.Index(all.Names(), b)
+		if ia < 0 {
+			ia = len(all.Areas)
+		}
+		if ib < 0 {
+			ib = len(all.Areas)
+		}
+		return ia - ib
+	}))
 	for _, a := range c.areas {
 		if _, ok := all.Lookup(a); !ok {
 			return nil, fmt.Errorf("--area %q: no such area (want %s)", a, strings.Join(all.Names(), ", "))
