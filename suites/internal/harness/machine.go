@@ -40,6 +40,7 @@ func NewMachine(sys *kvm.System, a arch.Arch, scenario string, opts MachineOptio
 		Fail(err.Error())
 	}
 	DeferCleanup(g.VM.Close)
+	tuneHandoff(g.VM)
 	return &Machine{Sys: sys, Guest: g}
 }
 
