@@ -139,11 +139,17 @@ func (tk *task) wait(d, spin time.Duration) bool {
 	}
 	timer := time.NewTimer(left)
 	defer timer.Stop()
-	select {
-	case <-tk.wake:
-		return true
-	case <-timer.C:
-		return tk.done.Load()
+	for {
+		select {
+		case <-tk.wake:
+			// A reused task (restart) can find a token its last finish
+			// sent late: only done says it finished.
+			if tk.done.Load() {
+				return true
+			}
+		case <-timer.C:
+			return tk.done.Load()
+		}
 	}
 }
 
