@@ -12,9 +12,9 @@ import (
 
 	"github.com/kvmconform/kvmconform/arch"
 	"github.com/kvmconform/kvmconform/guests"
-	"github.com/kvmconform/kvmconform/internal/guestvm"
 	"github.com/kvmconform/kvmconform/internal/uapi"
 	"github.com/kvmconform/kvmconform/kvm"
+	"github.com/kvmconform/kvmconform/machine"
 )
 
 // KickTimeout is how long a kick may go unanswered before it is counted as
@@ -47,7 +47,7 @@ func NewMachine(sys *kvm.System, a arch.Arch, scenario string) (*kvm.VM, *kvm.VC
 	if err != nil {
 		return nil, nil, err
 	}
-	g, err := guestvm.New(sys, a, img, guestvm.Options{})
+	g, err := machine.New(sys, a, img, machine.Options{})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -62,6 +62,9 @@ type config struct {
 	labelFilter           string
 	focus, skip           []string
 	matrix, verbose       bool
+	jobs                  int
+	shard                 string
+	matrixOpt             runner.MatrixOptions
 	expectFiles           []string
 	opt                   runner.Options
 }
@@ -125,8 +128,20 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 		return nil, fmt.Errorf("%w: --matrix runs every arch and kernel; do not combine it with --arch, --kernel or --modules", errUsage)
 	case c.matrix && c.opt.Bundle != "":
 		return nil, fmt.Errorf("%w: --bundle holds one architecture's binary; give it with --arch, not --matrix", errUsage)
+	case !c.matrix && (c.jobs != 1 || c.shard != ""):
+		return nil, fmt.Errorf("%w: --jobs and --shard go with --matrix", errUsage)
+	case c.jobs < 1:
+		return nil, fmt.Errorf("%w: --jobs %d: must be at least 1", errUsage, c.jobs)
 	case !c.matrix && c.arch == "":
 		return nil, fmt.Errorf("%w: give --arch (amd64, arm64, ppc64le, riscv64, s390x, mips64le) or --matrix", errUsage)
+	}
+	c.matrixOpt.Jobs = c.jobs
+	if c.shard != "" {
+		sh, err := runner.ParseShard(c.shard)
+		if err != nil {
+			return nil, fmt.Errorf("%w: --shard: %v", errUsage, err)
+		}
+		c.matrixOpt.Shard = sh
 	}
 	if !c.matrix {
 		if err := resolveTarget(&c.arch, &c.kernel, c.modules); err != nil {
@@ -218,6 +233,8 @@ func newFlags(c *config, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.kernel, "kernel", "", "debian:bookworm (6.1), debian:trixie (6.12), either with =VERSION to pin one package version (debian:trixie=6.12.117-1), or a kernel image file (default debian:bookworm; riscv64: debian:trixie)")
 	fs.StringVar(&c.modules, "modules", "", "with a kernel image file: directory searched for the KVM modules and their dependencies")
 	fs.BoolVar(&c.matrix, "matrix", false, "run every arch x kernel combination and print the table")
+	fs.IntVar(&c.jobs, "jobs", 1, "with --matrix: boot this many guests at once (builds and kernel downloads stay one at a time)")
+	fs.StringVar(&c.shard, "shard", "", "with --matrix: run only slice i of n (i/n, e.g. 2/3): the rows whose position in the matrix is i-1 modulo n")
 	fs.StringVar(&c.opt.Cache, "cache", "", "cache for kernels and apt lists (default $XDG_CACHE_HOME/kvmconform or ~/.cache/kvmconform)")
 	fs.StringVar(&c.opt.Out, "out", filepath.Join("out", "qemu"), "base output directory; each run writes <out>/<arch>-<kernel>/")
 	fs.DurationVar(&c.opt.Timeout, "timeout", 300*time.Second, "host deadline per boot; QEMU is killed then")
@@ -302,7 +319,7 @@ func runSuites(ctx context.Context, r *runner.Runner, c *config, stdout, stderr 
 	var rows []results.Row
 	start := time.Now()
 	if c.matrix {
-		rows = r.Matrix(ctx, stdout)
+		rows = r.Matrix(ctx, stdout, c.matrixOpt)
 	} else {
 		a, _ := target.Parse(c.arch)
 		var row results.Row
@@ -322,7 +339,11 @@ func runSuites(ctx context.Context, r *runner.Runner, c *config, stdout, stderr 
 		return 1
 	}
 	if c.matrix {
-		fmt.Fprintf(stderr, "ci: matrix took %s\n", time.Since(start).Round(time.Second))
+		how := fmt.Sprintf("%d row(s), %d at a time", len(rows), c.matrixOpt.Jobs)
+		if c.matrixOpt.Shard.Count > 1 {
+			how += ", shard " + c.matrixOpt.Shard.String()
+		}
+		fmt.Fprintf(stderr, "ci: matrix took %s (%s)\n", time.Since(start).Round(time.Second), how)
 		if err := results.WriteFileAtomic(filepath.Join(c.opt.Out, "matrix.txt"), table.Bytes()); err != nil {
 			fmt.Fprintf(stderr, "ci: %v\n", err)
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kvmconform/kvmconform/ci/internal/results"
+	"github.com/kvmconform/kvmconform/ci/internal/runner"
 	"github.com/kvmconform/kvmconform/expectations"
 )
 
@@ -183,6 +184,26 @@ func TestMatrixReport(t *testing.T) {
 	for _, f := range []string{"ktap.txt", "summary.md"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Error(err)
+		}
+	}
+}
+
+func TestParseJobsShard(t *testing.T) {
+	var stderr bytes.Buffer
+	c, err := parse([]string{"run", "--matrix", "--jobs", "3", "--shard", "2/4", "--cache", "/tmp/c"}, &stderr)
+	if err != nil || c.matrixOpt.Jobs != 3 || c.matrixOpt.Shard != (runner.Shard{Index: 2, Count: 4}) {
+		t.Fatalf("--jobs 3 --shard 2/4: %+v %v", c, err)
+	}
+	for args, want := range map[string]string{
+		"--arch amd64 --jobs 2":    "--jobs and --shard go with --matrix",
+		"--arch amd64 --shard 1/2": "--jobs and --shard go with --matrix",
+		"--matrix --jobs 0":        "--jobs 0: must be at least 1",
+		"--matrix --shard 3/2":     `--shard: shard "3/2": want 1 <= i <= n`,
+		"--matrix --shard x":       `--shard: shard "x": want i/n`,
+	} {
+		_, err := parse(append([]string{"run", "--cache", "/tmp/c"}, strings.Fields(args)...), &stderr)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", args, err, want)
 		}
 	}
 }

@@ -25,10 +25,41 @@ type MemoryLayout struct {
 	// KVM_EXIT_IO), and the DIAG code on s390x (DIAG 0x501,
 	// KVM_EXIT_S390_SIEIC).
 	Doorbell uint64
+	// DoorbellKind says which exit carries a report and how to read it.
+	DoorbellKind DoorbellKind
+	// DoorbellReg is the register holding the reported value where the
+	// exit itself carries none (s390x DIAG: "r2").
+	DoorbellReg string
 
 	// ByteOrder is the guest's byte order: how to read its RAM words (the
 	// marker) and the data of its MMIO exits.
 	ByteOrder binary.ByteOrder
+}
+
+// DoorbellKind is how a guest rings its doorbell.
+type DoorbellKind uint8
+
+// The doorbells: a 4-byte OUT of EAX to the port Doorbell (KVM_EXIT_IO), a
+// 4-byte store to the unbacked address Doorbell (KVM_EXIT_MMIO), DIAG
+// Doorbell with the value in DoorbellReg (KVM_EXIT_S390_SIEIC, an
+// instruction intercept of opcode 0x83).
+const (
+	DoorbellPIO DoorbellKind = iota + 1
+	DoorbellMMIO
+	DoorbellDIAG
+)
+
+// String names the doorbell kind.
+func (k DoorbellKind) String() string {
+	switch k {
+	case DoorbellPIO:
+		return "port I/O"
+	case DoorbellMMIO:
+		return "MMIO store"
+	case DoorbellDIAG:
+		return "DIAG"
+	}
+	return fmt.Sprintf("DoorbellKind(%d)", uint8(k))
 }
 
 // Layout returns the memory layout of arch's images.
@@ -39,18 +70,18 @@ func Layout(arch string) (MemoryLayout, error) {
 	case X86:
 		// 640 KiB: MMIO at 0xD0000 must stay below 1 MiB so that real
 		// mode reaches it, and outside RAM. No LAPIC/IOAPIC addresses.
-		return MemoryLayout{RAMBase: 0, RAMSize: 0xA0000, MMIOBase: 0xD0000, Doorbell: 0x0DB0, ByteOrder: le}, nil
+		return MemoryLayout{RAMBase: 0, RAMSize: 0xA0000, MMIOBase: 0xD0000, Doorbell: 0x0DB0, DoorbellKind: DoorbellPIO, ByteOrder: le}, nil
 	case ARM64:
-		return MemoryLayout{RAMBase: 0x40000000, RAMSize: mib, MMIOBase: 0x10000000, Doorbell: 0x10010000, ByteOrder: le}, nil
+		return MemoryLayout{RAMBase: 0x40000000, RAMSize: mib, MMIOBase: 0x10000000, Doorbell: 0x10010000, DoorbellKind: DoorbellMMIO, ByteOrder: le}, nil
 	case PPC64:
-		return MemoryLayout{RAMBase: 0, RAMSize: mib, MMIOBase: 0x10000000, Doorbell: 0x10010000, ByteOrder: le}, nil
+		return MemoryLayout{RAMBase: 0, RAMSize: mib, MMIOBase: 0x10000000, Doorbell: 0x10010000, DoorbellKind: DoorbellMMIO, ByteOrder: le}, nil
 	case RISCV64:
-		return MemoryLayout{RAMBase: 0x80000000, RAMSize: mib, MMIOBase: 0x10000000, Doorbell: 0x10010000, ByteOrder: le}, nil
+		return MemoryLayout{RAMBase: 0x80000000, RAMSize: mib, MMIOBase: 0x10000000, Doorbell: 0x10010000, DoorbellKind: DoorbellMMIO, ByteOrder: le}, nil
 	case S390X:
 		// s390 memslots must be 1 MiB aligned in guest and host memory.
-		return MemoryLayout{RAMBase: 0, RAMSize: mib, MMIOBase: 0, Doorbell: 0x501, ByteOrder: be}, nil
+		return MemoryLayout{RAMBase: 0, RAMSize: mib, MMIOBase: 0, Doorbell: 0x501, DoorbellKind: DoorbellDIAG, DoorbellReg: "r2", ByteOrder: be}, nil
 	case MIPS:
-		return MemoryLayout{RAMBase: 0, RAMSize: mib, MMIOBase: 0x10000000, Doorbell: 0x10010000, ByteOrder: le}, nil
+		return MemoryLayout{RAMBase: 0, RAMSize: mib, MMIOBase: 0x10000000, Doorbell: 0x10010000, DoorbellKind: DoorbellMMIO, ByteOrder: le}, nil
 	}
 	return MemoryLayout{}, fmt.Errorf("guests: no layout for arch %q: %s", arch, Reason(arch, "report"))
 }

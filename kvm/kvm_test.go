@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -130,7 +132,7 @@ func TestOpenCause(t *testing.T) {
 // The vCPU thread keeps its identity: every closure runs on the same OS
 // thread, which is what tgkill targets.
 func TestThreadIdentity(t *testing.T) {
-	th := startThread()
+	th := startThread(handoffSpin())
 	defer th.stop()
 	var tids []int
 	for i := 0; i < 5; i++ {
@@ -141,8 +143,10 @@ func TestThreadIdentity(t *testing.T) {
 			t.Fatalf("closure ran on thread %d, want %d", tid, th.tid)
 		}
 	}
-	done := th.start(func() { time.Sleep(time.Millisecond) })
-	<-done
+	tk := th.start(func() { time.Sleep(time.Millisecond) })
+	if !tk.wait(time.Minute, 0) {
+		t.Fatal("a started closure did not finish")
+	}
 }
 
 // TestRunResultString: the harness's outcomes lead the message and are
@@ -165,5 +169,46 @@ func TestRunResultString(t *testing.T) {
 	}
 	if s := (RunResult{}).String(); s != "KVM_RUN = 0, exit_reason 0 (UNKNOWN), 0s" {
 		t.Errorf("plain: %q", s)
+	}
+}
+
+// TestThreadHandoff hammers the hand-off from several goroutines at once,
+// with and without spinning, so that every interleaving of "the thread
+// parks" and "a task arrives" (and of "the waiter parks" and "the task
+// finishes") is taken: each closure runs once, on the thread, and every
+// wait returns.
+func TestThreadHandoff(t *testing.T) {
+	for _, spin := range []time.Duration{0, time.Microsecond, 200 * time.Microsecond} {
+		th := startThread(spin)
+		var ran atomic.Int64
+		var wg sync.WaitGroup
+		for g := 0; g < 4; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < 2000; i++ {
+					tk := th.start(func() {
+						if unix.Gettid() != th.tid {
+							panic("closure off its thread")
+						}
+						ran.Add(1)
+					})
+					w := spin
+					if i%3 == 0 {
+						w = 0 // the waiter sleeps at once
+					}
+					for !tk.wait(time.Millisecond, w) {
+					}
+					if i%7 == 0 {
+						time.Sleep(time.Duration(i%5) * time.Microsecond) // let the thread park
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		th.stop()
+		if got := ran.Load(); got != 8000 {
+			t.Fatalf("spin %v: %d closures ran, want 8000", spin, got)
+		}
 	}
 }

@@ -134,7 +134,7 @@ func (s *System) CreateVM(machineType uintptr) (*VM, error) {
 		unix.Close(int(r.Ret))
 		return nil, err
 	}
-	return &VM{sys: s, fd: int(r.Ret), mmapSize: mmapSize}, nil
+	return &VM{sys: s, fd: int(r.Ret), mmapSize: mmapSize, spin: handoffSpin()}, nil
 }
 
 // Probe opens the device at path, returning a skip reason instead of an error

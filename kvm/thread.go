@@ -2,6 +2,9 @@ package kvm
 
 import (
 	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -10,45 +13,174 @@ import (
 // it is given. A vCPU's ioctls all go through its thread: KVM keys KVM_RUN on
 // the calling thread (the pid change hook, arm64's first-run checks), kicks
 // are tgkill'ed to it, and the signal mask under test is that thread's.
+//
+// Handing a closure over and getting its completion back are the cost of
+// every bounded KVM_RUN, so both sides spin briefly on atomics before they
+// sleep: waking a sleeping OS thread costs a futex wake-up (an IPI when the
+// host is itself a VM), which is several times the KVM_RUN round trip the
+// suites measure. A closure submitted while the thread still spins, and a
+// completion that arrives while its waiter still spins, cost no system
+// call. With spin 0 both sides sleep at once (one CPU, or an emulated CPU,
+// where spinning only steals time from the vCPU).
 type thread struct {
 	pid  int // the process, for tgkill (looked up once: kicks are a hot path)
 	tid  int
-	work chan func()
-	done chan struct{}
+	spin time.Duration
+
+	submit sync.Mutex           // held from submission until the thread takes the task
+	slot   atomic.Pointer[task] // the task submitted, not yet taken
+	parked atomic.Bool          // the thread sleeps on wake
+	wake   chan struct{}        // buffered 1: the token that wakes the parked thread
 }
 
-func startThread() *thread {
-	t := &thread{pid: unix.Getpid(), work: make(chan func()), done: make(chan struct{})}
+// task is one closure handed to the thread and its completion.
+type task struct {
+	f      func() // nil: the thread exits
+	done   atomic.Bool
+	parked atomic.Bool   // the waiter sleeps on wake
+	wake   chan struct{} // buffered 1
+}
+
+// handoffSpin is how long each side of a hand-off spins before it sleeps,
+// on a machine where spinning can pay off (more than one CPU for Go).
+func handoffSpin() time.Duration {
+	if runtime.NumCPU() > 1 && runtime.GOMAXPROCS(0) > 1 {
+		return 200 * time.Microsecond
+	}
+	return 0
+}
+
+func startThread(spin time.Duration) *thread {
+	t := &thread{pid: unix.Getpid(), spin: spin, wake: make(chan struct{}, 1)}
 	ready := make(chan int)
 	go func() {
 		// Never unlocked: the thread may carry a changed signal mask, so it
 		// exits with the goroutine instead of returning to the pool.
 		runtime.LockOSThread()
 		ready <- unix.Gettid()
-		for f := range t.work {
-			f()
+		for {
+			tk := t.next()
+			if tk.f == nil {
+				return
+			}
+			tk.f()
+			tk.finish()
 		}
-		close(t.done)
 	}()
 	t.tid = <-ready
 	return t
 }
 
+// next takes the next task: spinning for up to t.spin, then asleep.
+func (t *thread) next() *task {
+	for end := time.Now().Add(t.spin); ; {
+		if tk := t.slot.Swap(nil); tk != nil {
+			t.submit.Unlock()
+			return tk
+		}
+		if !time.Now().Before(end) {
+			break
+		}
+	}
+	t.parked.Store(true)
+	tk := t.slot.Swap(nil)
+	if tk != nil {
+		if !t.parked.CompareAndSwap(true, false) {
+			<-t.wake // the submitter saw us parked and sent the token: consume it
+		}
+	} else {
+		<-t.wake // the submitter cleared parked before sending
+		tk = t.slot.Swap(nil)
+	}
+	t.submit.Unlock()
+	return tk
+}
+
+// put submits a task; it waits only while another task is submitted but
+// not yet taken.
+func (t *thread) put(tk *task) {
+	t.submit.Lock()
+	t.slot.Store(tk)
+	if t.parked.CompareAndSwap(true, false) {
+		t.wake <- struct{}{}
+	}
+}
+
+func (tk *task) finish() {
+	tk.done.Store(true)
+	if tk.parked.Load() {
+		select {
+		case tk.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// wait waits up to d for the task, spinning for up to spin of it first;
+// it reports whether the task finished. It may be called again after a
+// false.
+func (tk *task) wait(d, spin time.Duration) bool {
+	start := time.Now()
+	for end := start.Add(min(spin, d)); time.Now().Before(end); {
+		if tk.done.Load() {
+			return true
+		}
+		// Spin politely: the goroutine that will end the task (a
+		// kicker) may need this P.
+		runtime.Gosched()
+	}
+	tk.parked.Store(true)
+	if tk.done.Load() {
+		return true
+	}
+	left := d - time.Since(start)
+	if left <= 0 {
+		return tk.done.Load()
+	}
+	timer := time.NewTimer(left)
+	defer timer.Stop()
+	for {
+		select {
+		case <-tk.wake:
+			// A reused task (restart) can find a token its last finish
+			// sent late: only done says it finished.
+			if tk.done.Load() {
+				return true
+			}
+		case <-timer.C:
+			return tk.done.Load()
+		}
+	}
+}
+
 // do runs f on the thread and waits for it.
 func (t *thread) do(f func()) {
-	finished := make(chan struct{})
-	t.work <- func() { f(); close(finished) }
-	<-finished
+	tk := t.start(f)
+	for !tk.wait(time.Hour, t.spin) {
+	}
 }
 
-// start runs f on the thread and returns at once; the channel closes when f
-// has returned.
-func (t *thread) start(f func()) <-chan struct{} {
-	finished := make(chan struct{})
-	t.work <- func() { f(); close(finished) }
-	return finished
+// start runs f on the thread and returns at once; the task's wait says
+// when f has returned.
+func (t *thread) start(f func()) *task {
+	tk := &task{f: f, wake: make(chan struct{}, 1)}
+	t.put(tk)
+	return tk
 }
 
+// restart submits tk again, which must have finished (its last wait
+// returned true): the hot path reuses one task instead of allocating.
+func (t *thread) restart(tk *task) {
+	tk.done.Store(false)
+	tk.parked.Store(false)
+	select {
+	case <-tk.wake: // a token left by the last finish
+	default:
+	}
+	t.put(tk)
+}
+
+// stop makes the thread exit once it has run what was submitted before.
 func (t *thread) stop() {
-	close(t.work)
+	t.put(&task{wake: make(chan struct{}, 1)})
 }

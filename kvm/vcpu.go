@@ -23,6 +23,19 @@ type VCPU struct {
 	thread    *thread
 	stuck     atomic.Bool // a KVM_RUN never returned despite kicks
 	closeOnce sync.Once
+
+	// The bounded KVM_RUN's reusable task and its result: one RunBounded
+	// at a time per vCPU (a second caller would be a bug in any case).
+	runTask  *task
+	runStart time.Time
+	runRes   RunResult
+}
+
+// kvmRun is the runTask's closure: one KVM_RUN on the vCPU thread.
+func (v *VCPU) kvmRun() {
+	v.runRes.Result = ioctl(v.fd, uapi.KVM_RUN, 0)
+	v.runRes.Elapsed = time.Since(v.runStart)
+	v.runRes.ExitReason = v.run.ExitReason()
 }
 
 // ErrStuck is why a VCPU's calls go unanswered once one of its KVM_RUNs did
@@ -263,46 +276,35 @@ func (v *VCPU) RunBounded(d, grace time.Duration) RunResult {
 	if v.stuck.Load() {
 		return RunResult{Result: NoAnswer(ErrStuck), ImmediateExit: before, Deadline: d, Stuck: true}
 	}
-	res := &RunResult{ImmediateExit: before, Deadline: d}
-	start := time.Now()
-	finished := v.thread.start(func() {
-		res.Result = ioctl(v.fd, uapi.KVM_RUN, 0)
-		res.Elapsed = time.Since(start)
-		res.ExitReason = v.run.ExitReason()
-	})
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-finished:
-		return *res
-	case <-timer.C:
+	if v.runTask == nil {
+		v.runTask = &task{f: v.kvmRun, wake: make(chan struct{}, 1)}
 	}
-	select { // it may have finished just as the timer fired
-	case <-finished:
-		return *res
-	default:
+	v.runRes = RunResult{ImmediateExit: before, Deadline: d}
+	v.runStart = time.Now()
+	start := v.runStart
+	tk := v.runTask
+	v.thread.restart(tk)
+	if tk.wait(d, v.thread.spin) {
+		return v.runRes
 	}
 	v.Kick()
-	giveUp := time.NewTimer(grace)
-	defer giveUp.Stop()
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
+	giveUp := start.Add(d + grace)
 	for {
-		select {
-		case <-finished:
+		if tk.wait(50*time.Millisecond, 0) {
 			v.run.SetImmediateExit(before)
 			v.drainKick()
+			res := v.runRes
 			res.DeadlinePassed = res.Errno == unix.EINTR
-			return *res
-		case <-tick.C:
-			v.Signal(KickSignal)
-		case <-giveUp.C:
-			// The thread keeps res; the caller gets a copy that says
-			// nothing about what the kernel returned.
+			return res
+		}
+		if !time.Now().Before(giveUp) {
+			// The thread may still write runRes; the caller gets a
+			// result that says nothing about what the kernel returned.
 			v.abandon()
 			return RunResult{Result: NoAnswer(ErrStuck), ExitReason: v.run.ExitReason(), ImmediateExit: before,
 				Deadline: d, DeadlinePassed: true, Stuck: true, Elapsed: time.Since(start)}
 		}
+		v.Signal(KickSignal)
 	}
 }
 

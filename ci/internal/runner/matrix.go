@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/kvmconform/kvmconform/ci/internal/results"
@@ -43,34 +46,132 @@ func MatrixCrossOnly() []target.Arch {
 	return as
 }
 
-// Matrix boots every target in turn (one QEMU at a time), then cross-builds
-// and vets the architectures without an emulation path. It prints one
-// progress line per step to progress and returns the table rows.
-func (r *Runner) Matrix(ctx context.Context, progress io.Writer) []results.Row {
-	targets := MatrixTargets()
-	cross := MatrixCrossOnly()
-	n := len(targets) + len(cross)
-	var rows []results.Row
-	step := 0
-	for _, t := range targets {
+// MatrixOptions choose how a matrix runs.
+type MatrixOptions struct {
+	// Jobs is how many rows run at once (default 1: one QEMU at a time).
+	// Builds of one GOARCH and kernel downloads still happen one at a
+	// time; only the boots overlap.
+	Jobs int
+	// Shard selects a deterministic slice of the matrix (the zero value:
+	// all of it).
+	Shard Shard
+}
+
+// Shard is slice Index (1-based) of Count of the matrix: the entries
+// whose position, in matrix order, is Index-1 modulo Count. Every entry
+// belongs to exactly one shard, and the shards of one Count are about
+// equal in size and mix boots with cross-only rows.
+type Shard struct{ Index, Count int }
+
+// ParseShard reads "i/n" (1 ≤ i ≤ n).
+func ParseShard(s string) (Shard, error) {
+	a, b, ok := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	switch {
+	case !ok || err1 != nil || err2 != nil:
+		return Shard{}, fmt.Errorf("shard %q: want i/n, e.g. 2/3", s)
+	case n < 1 || i < 1 || i > n:
+		return Shard{}, fmt.Errorf("shard %q: want 1 <= i <= n", s)
+	}
+	return Shard{Index: i, Count: n}, nil
+}
+
+// Has reports whether the entry at position k (0-based, matrix order)
+// belongs to the shard.
+func (s Shard) Has(k int) bool { return s.Count <= 1 || k%s.Count == s.Index-1 }
+
+// String renders the shard as i/n.
+func (s Shard) String() string { return fmt.Sprintf("%d/%d", s.Index, s.Count) }
+
+// matrixEntry is one row of the matrix: a boot or a cross-only build.
+type matrixEntry struct {
+	target *Target      // a boot
+	cross  *target.Arch // or an architecture that is only cross-built
+}
+
+// MatrixEntries lists the rows of the matrix in order (boots first), as
+// names like "amd64 debian:bookworm", for --shard to be checked against.
+func MatrixEntries() []string {
+	var names []string
+	for _, e := range matrixEntries() {
+		if e.target != nil {
+			names = append(names, e.target.Arch.GOARCH+" "+e.target.Kernel)
+		} else {
+			names = append(names, e.cross.GOARCH)
+		}
+	}
+	return names
+}
+
+func matrixEntries() []matrixEntry {
+	var es []matrixEntry
+	for _, t := range MatrixTargets() {
+		es = append(es, matrixEntry{target: &t})
+	}
+	for _, a := range MatrixCrossOnly() {
+		es = append(es, matrixEntry{cross: &a})
+	}
+	return es
+}
+
+// Matrix boots every target of the shard (opt.Jobs at a time), then
+// cross-builds and vets the architectures without an emulation path. It
+// prints one progress line per finished row to progress and returns the
+// rows in matrix order.
+func (r *Runner) Matrix(ctx context.Context, progress io.Writer, opt MatrixOptions) []results.Row {
+	var es []matrixEntry
+	for k, e := range matrixEntries() {
+		if opt.Shard.Has(k) {
+			es = append(es, e)
+		}
+	}
+	return runMatrix(ctx, len(es), opt.Jobs, progress, func(ctx context.Context, i int) results.Row {
+		if t := es[i].target; t != nil {
+			return r.Boot(ctx, *t)
+		}
+		return r.CrossOnly(ctx, *es[i].cross)
+	})
+}
+
+// runMatrix runs row(0..n-1), jobs at a time, and returns the rows in
+// order; a row not started because ctx ended is left out.
+func runMatrix(ctx context.Context, n, jobs int, progress io.Writer, row func(context.Context, int) results.Row) []results.Row {
+	jobs = max(jobs, 1)
+	rows := make([]results.Row, n)
+	ran := make([]bool, n)
+	var mu sync.Mutex
+	finished := 0
+	sem := make(chan struct{}, jobs)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
 		if ctx.Err() != nil {
 			break
 		}
-		step++
-		row := r.Boot(ctx, t)
-		rows = append(rows, row)
-		fmt.Fprintf(progress, "[%d/%d] %s\n", step, n, ProgressLine(row))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			r := row(ctx, i)
+			mu.Lock()
+			defer mu.Unlock()
+			rows[i], ran[i] = r, true
+			finished++
+			fmt.Fprintf(progress, "[%d/%d] %s\n", finished, n, ProgressLine(r))
+		}()
 	}
-	for _, a := range cross {
-		if ctx.Err() != nil {
-			break
+	wg.Wait()
+	var out []results.Row
+	for i := range rows {
+		if ran[i] {
+			out = append(out, rows[i])
 		}
-		step++
-		row := r.CrossOnly(ctx, a)
-		rows = append(rows, row)
-		fmt.Fprintf(progress, "[%d/%d] %s\n", step, n, ProgressLine(row))
 	}
-	return rows
+	return out
 }
 
 // ProgressLine describes one finished row in one line.

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/onsi/ginkgo/v2/types"
@@ -92,6 +93,9 @@ type Runner struct {
 	build  *gobuild.Builder
 	debian *kernel.Debian
 	built  map[string]*builtArch
+	// buildMu and fetchMu serialise builds and kernel downloads when the
+	// matrix boots several rows at once (MatrixOptions.Jobs).
+	buildMu, fetchMu sync.Mutex
 	// after is the clock of the boot deadline (nil: real timers); tests
 	// replace it to end a boot when the guest has shown a hang.
 	after func(time.Duration) <-chan time.Time
@@ -150,6 +154,8 @@ func (r *Runner) Kernel(ctx context.Context, t Target) (*kernel.Kernel, error) {
 	if t.Modules != "" {
 		return nil, fmt.Errorf("--modules only applies to a kernel image file, not %s", t.Kernel)
 	}
+	r.fetchMu.Lock() // apt's cache and lists are not for concurrent use
+	defer r.fetchMu.Unlock()
 	return r.debian.Fetch(ctx, t.Arch, spec.Release, spec.Version)
 }
 
@@ -179,6 +185,8 @@ func KernelLabel(spec string) string {
 }
 
 func (r *Runner) binaries(ctx context.Context, goarch string) (*builtArch, error) {
+	r.buildMu.Lock() // one build at a time: rows of one GOARCH share it
+	defer r.buildMu.Unlock()
 	if b, ok := r.built[goarch]; ok {
 		return b, nil
 	}

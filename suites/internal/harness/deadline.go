@@ -97,3 +97,12 @@ func ReportAbandoned() {
 	AddReportEntry("abandoned vCPUs", msg)
 	fmt.Fprintln(os.Stderr, "kvmconform:", msg)
 }
+
+// tuneHandoff turns the vCPU threads' spinning off on an emulated CPU
+// (TimeScale > 1): there a thread that spins while it waits for a KVM_RUN
+// only steals time from the emulated vCPU that runs it.
+func tuneHandoff(vm *kvm.VM) {
+	if TimeScale() > 1 {
+		vm.SetHandoffSpin(0)
+	}
+}

@@ -80,6 +80,7 @@ func CreateVM(sys *kvm.System, a arch.Arch) *kvm.VM {
 		Fail(fmt.Sprintf("KVM_CREATE_VM: %v", err))
 	}
 	DeferCleanup(vm.Close)
+	tuneHandoff(vm)
 	if err := a.PrepareVM(vm); err != nil {
 		Fail(err.Error())
 	}

@@ -7,22 +7,21 @@ import (
 
 	"github.com/kvmconform/kvmconform/arch"
 	"github.com/kvmconform/kvmconform/guests"
-	"github.com/kvmconform/kvmconform/internal/guestvm"
-	"github.com/kvmconform/kvmconform/internal/uapi"
 	"github.com/kvmconform/kvmconform/kvm"
+	"github.com/kvmconform/kvmconform/machine"
 )
 
-// Machine is a VM built from one guest image (guestvm.Guest: RAM as the
+// Machine is a VM built from one guest image (machine.Guest: RAM as the
 // image's architecture lays it out, the image loaded), closed when the spec
 // ends, with vCPUs pointed at its entry and the spec helpers around it.
 type Machine struct {
 	Sys *kvm.System
-	*guestvm.Guest
+	*machine.Guest
 }
 
 // MachineOptions are the choices NewMachine offers (IRQChip: the in-kernel
 // irqchip before any vCPU).
-type MachineOptions = guestvm.Options
+type MachineOptions = machine.Options
 
 // NewMachine builds a VM for scenario on the host architecture. The spec is
 // skipped, with the reason, where the architecture has no such scenario.
@@ -35,11 +34,12 @@ func NewMachine(sys *kvm.System, a arch.Arch, scenario string, opts MachineOptio
 	if err != nil {
 		Fail(fmt.Sprintf("load guest %s/%s: %v", a.Name(), scenario, err))
 	}
-	g, err := guestvm.New(sys, a, img, opts)
+	g, err := machine.New(sys, a, img, opts)
 	if err != nil {
 		Fail(err.Error())
 	}
 	DeferCleanup(g.VM.Close)
+	tuneHandoff(g.VM)
 	return &Machine{Sys: sys, Guest: g}
 }
 
@@ -99,40 +99,6 @@ func (m *Machine) Marker() uint32 {
 		Fail(err.Error())
 	}
 	return m.Layout.ByteOrder.Uint32(b)
-}
-
-// Report decodes the vCPU's current exit as a guest report through the
-// doorbell (guests.ReportValue): a 4-byte OUT to the doorbell port on x86,
-// a 4-byte MMIO store to the doorbell address on arm64, ppc64, riscv64 and
-// mips, DIAG 0x501 on s390x (r2). ok is false for any other exit.
-func (m *Machine) Report(v *kvm.VCPU) (value uint32, ok bool) {
-	run := v.Run()
-	switch run.ExitReason() {
-	case uapi.KVM_EXIT_IO:
-		io := run.IO()
-		data, err := run.IOData()
-		if m.Arch.Name() != "x86" || err != nil || io.Direction != uapi.KVM_EXIT_IO_OUT || uint64(io.Port) != m.Layout.Doorbell || io.Size != 4 || io.Count != 1 {
-			return 0, false
-		}
-		return m.Layout.ByteOrder.Uint32(data), true
-	case uapi.KVM_EXIT_MMIO:
-		mm := run.MMIO()
-		if !mm.IsWrite || mm.PhysAddr != m.Layout.Doorbell || mm.Len != 4 {
-			return 0, false
-		}
-		return m.Layout.ByteOrder.Uint32(mm.Data[:4]), true
-	case uapi.KVM_EXIT_S390_SIEIC:
-		// DIAG 0x501: instruction intercept (icptcode 4) of opcode 0x83.
-		if x := run.S390Sieic(); m.Arch.Name() != "s390x" || x.Icptcode != 4 || x.Ipa>>8 != 0x83 {
-			return 0, false
-		}
-		r2, err := m.Arch.Reg(v, "r2")
-		if err != nil {
-			return 0, false
-		}
-		return uint32(r2), true
-	}
-	return 0, false
 }
 
 // RunToReport runs the vCPU (bounded) until its next exit and fails the

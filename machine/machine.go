@@ -1,14 +1,16 @@
-// Package guestvm builds a VM from a guest image without a test framework:
+// Package machine builds a VM from a guest image without a test framework:
 // the one place that lays out RAM as the image's architecture says, loads
-// the image and creates vCPUs at its entry. The suites' harness wraps it
-// with Ginkgo skips and failures; the benchmarks use it directly.
-package guestvm
+// the image, creates vCPUs at its entry, and reads the guest's reports off
+// its doorbell. The suites' harness wraps it with Ginkgo skips and
+// failures; the benchmarks use it directly.
+package machine
 
 import (
 	"fmt"
 
 	"github.com/kvmconform/kvmconform/arch"
 	"github.com/kvmconform/kvmconform/guests"
+	"github.com/kvmconform/kvmconform/internal/uapi"
 	"github.com/kvmconform/kvmconform/kvm"
 )
 
@@ -82,4 +84,49 @@ func (g *Guest) AddVCPU(id uint32, opts arch.InitOptions, atEntry bool) (*kvm.VC
 		}
 	}
 	return v, nil
+}
+
+// Report decodes the vCPU's current exit as a guest report through the
+// layout's doorbell (guests.ReportValue): a 4-byte OUT to the doorbell port
+// (KVM_EXIT_IO), a 4-byte store to the doorbell address (KVM_EXIT_MMIO),
+// DIAG with the value in a register (KVM_EXIT_S390_SIEIC). ok is false for
+// any other exit.
+func (g *Guest) Report(v *kvm.VCPU) (value uint32, ok bool) {
+	run := v.Run()
+	lay := g.Layout
+	switch lay.DoorbellKind {
+	case guests.DoorbellPIO:
+		if run.ExitReason() != uapi.KVM_EXIT_IO {
+			return 0, false
+		}
+		io := run.IO()
+		data, err := run.IOData()
+		if err != nil || io.Direction != uapi.KVM_EXIT_IO_OUT || uint64(io.Port) != lay.Doorbell || io.Size != 4 || io.Count != 1 {
+			return 0, false
+		}
+		return lay.ByteOrder.Uint32(data), true
+	case guests.DoorbellMMIO:
+		if run.ExitReason() != uapi.KVM_EXIT_MMIO {
+			return 0, false
+		}
+		mm := run.MMIO()
+		if !mm.IsWrite || mm.PhysAddr != lay.Doorbell || mm.Len != 4 {
+			return 0, false
+		}
+		return lay.ByteOrder.Uint32(mm.Data[:4]), true
+	case guests.DoorbellDIAG:
+		// An instruction intercept (icptcode 4) of opcode 0x83 (DIAG).
+		if run.ExitReason() != uapi.KVM_EXIT_S390_SIEIC {
+			return 0, false
+		}
+		if x := run.S390Sieic(); x.Icptcode != 4 || x.Ipa>>8 != 0x83 {
+			return 0, false
+		}
+		val, err := g.Arch.Reg(v, lay.DoorbellReg)
+		if err != nil {
+			return 0, false
+		}
+		return uint32(val), true
+	}
+	return 0, false
 }
