@@ -97,10 +97,14 @@ func TestNestedPlantedFaults(t *testing.T) {
 			args := []string{"-ginkgo.no-color", "-ginkgo.label-filter=" + f.filter}
 			var data []byte
 			if os.Getenv(qemuEnv) != "qemu" {
-				data = runNative(t, bin, args)
-				if data != nil && allSkipped(t, data) {
+				var status int
+				data, status = runNative(t, bin, args)
+				switch {
+				case data != nil && allSkipped(t, data):
 					t.Logf("the nested specs skip on this machine's KVM; running the planted suite in QEMU")
 					data = nil
+				case data != nil && status != f.status():
+					t.Errorf("the planted suite's exit status: want %d, got %d", f.status(), status)
 				}
 			}
 			if data == nil {
@@ -147,24 +151,28 @@ func buildPlantedNested(t *testing.T, root string, patches map[string]uint32) st
 	return bin
 }
 
-// runNative runs the planted suite here and returns its JSON report, or
-// nil where it cannot run (no report).
-func runNative(t *testing.T, bin string, args []string) []byte {
+// runNative runs the planted suite here and returns its JSON report (nil
+// where it wrote none) and exit status.
+func runNative(t *testing.T, bin string, args []string) ([]byte, int) {
 	t.Helper()
 	report := filepath.Join(t.TempDir(), "report.json")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, bin, append(args, "-ginkgo.json-report="+report)...).CombinedOutput()
+	status := 0
 	var exit *exec.ExitError
-	if err != nil && !errors.As(err, &exit) {
+	switch {
+	case errors.As(err, &exit):
+		status = exit.ExitCode()
+	case err != nil:
 		t.Fatalf("running the planted suite: %v\n%s", err, out)
 	}
 	data, err := os.ReadFile(report)
 	if err != nil {
 		t.Logf("no report from the native run (%v):\n%s", err, out)
-		return nil
+		return nil, status
 	}
-	return data
+	return data, status
 }
 
 // runQEMU runs the planted suite in an amd64 QEMU guest with nested KVM
