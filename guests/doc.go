@@ -126,6 +126,16 @@
 //	                ReportSent; the AP reports its CS, 0x0800
 //	bsp-init-sipi-x2apic  the same through x2APIC (EXTD, ICR MSR 0x830);
 //	                needs CPUID.1:ECX.x2APIC from KVM_SET_CPUID2
+//	nested-svm      x86: an AMD SVM hypervisor (L1, 32-bit protected mode
+//	                with 4 MiB paging) that runs an L2 loop counting in
+//	                `l2_count`, injects L2 vector NestedL2Vector (EVENTINJ;
+//	                L2's handler counts in `l2_handled`), intercepts INTR
+//	                with V_INTR_MASKING, reports ReportL1Ready before its
+//	                first VMRUN (GIF = 0, IF = 1) and ReportL1VMExit after
+//	                each #VMEXIT (exit code, L2 count, handler count,
+//	                EXITINTINFO, L2 RIP in EBX, ECX, ESI, EDI, EBP); it takes
+//	                NestedL1Vector from its LAPIC after #VMEXIT(INTR) and
+//	                runs L2 again (guests/src/x86/nested.inc)
 //	psci-caller     arm64: CPU_ON, AFFINITY_INFO, CPU_ON, AFFINITY_INFO,
 //	                SYSTEM_OFF, reporting x0 after each; `secondary`
 //	                reports its context and calls CPU_OFF (MP-A4, MP-A5)
@@ -142,5 +152,5 @@
 // Each multi-step scenario's source (guests/src/<arch>/<scenario>.S)
 // documents its steps, the labels of its calls and the RAM words the host
 // may patch before running (psci_target, psci_context, hsm_target,
-// hsm_opaque, sigp_target, apic_dest).
+// hsm_opaque, sigp_target, apic_dest, nested-svm's cfg_*).
 package guests

@@ -36,6 +36,12 @@ func documented() map[string][]string {
 		"sbi-hsm-caller":       {"hart_start", "hart_status", "hart_start_again", "hart_status_again", "secondary", "hart_stop", "hsm_target", "hsm_opaque"},
 		"papr-hcall":           append(insn, "H_GET_TERM_CHAR"),
 		"sigp-caller":          {"insn", "after", "sigp_start", "sigp_sense", "secondary", "sigp_target", "REPORT_SECONDARY"},
+		"nested-svm": {"_start32", "enable_svm", "l1_loop", "vmrun_insn", "after_vmrun", "l1_stopped", "l1_irq", "l1_fault",
+			"l2_start", "l2_loop", "l2_loop_end", "l2_handler", "l2_exit", "l1_irqs", "l1_vmexits", "l2_count", "l2_handled",
+			"l2_unexpected", "l2_handler_eip", "l2_handler_count", "cfg_intercept_misc1", "cfg_int_ctl", "cfg_event_inj", "VMCB", "HSAVE", "L1_VECTOR", "L2_VECTOR",
+			"REPORT_L1_READY", "REPORT_L1_VMEXIT", "REPORT_L1_NOIRQ", "REPORT_L1_FAULT", "VMCB_EXITCODE", "VMCB_EXITINFO1",
+			"VMCB_EXITINFO2", "VMCB_EXITINTINFO", "VMCB_EVENTINJ", "VMCB_RIP", "INTERCEPT_INTR", "INTERCEPT_SHUTDOWN",
+			"V_INTR_MASKING", "EVENTINJ_VALID", "SVM_EXIT_INTR", "SVM_EXIT_VMMCALL", "SVM_EXIT_SHUTDOWN"},
 	}
 }
 
@@ -169,6 +175,12 @@ func TestConstantsMatchPackage(t *testing.T) {
 			"REPORT_SECONDARY": uint64(ReportSecondary),
 			"SIPI_VECTOR":      SIPIVector,
 			"TRAMPOLINE":       SIPIVector << 12,
+			"REPORT_L1_READY":  uint64(ReportL1Ready),
+			"REPORT_L1_VMEXIT": uint64(ReportL1VMExit),
+			"REPORT_L1_NOIRQ":  uint64(ReportL1NoIRQ),
+			"REPORT_L1_FAULT":  uint64(ReportL1Fault),
+			"L1_VECTOR":        NestedL1Vector,
+			"L2_VECTOR":        NestedL2Vector,
 		}
 		if lay.MMIOBase != 0 {
 			want["MMIO_BASE"] = lay.MMIOBase
@@ -319,6 +331,8 @@ func TestReason(t *testing.T) {
 		{X86, "mmio-load-movq", "8-byte"},
 		{ARM64, "mmio-load-lwz", "MMIOLoads"},
 		{X86, "nonsense", "no scenario"},
+		{X86, "nested-vmx", "VMX L1 not written: no VMX host or emulation to run it on"},
+		{ARM64, "nested-svm", "x86"},
 		{"vax", "report", "unknown arch"},
 		{"loong64", "report", "loongarch64 binutils"},
 		{"", "report", "no guest images"},

@@ -55,6 +55,8 @@ func families() []family {
 		{"bsp-init-sipi-", []string{X86}, "%s has no INIT/SIPI: its CPU bring-up is psci-caller (arm64), sbi-hsm-caller (riscv64) or sigp-caller (s390x)"},
 		{"cli-hlt", []string{X86}, "%s has no cli-hlt: it is x86's HLT with interrupts off (see halt)"},
 		{"halt", []string{X86, ARM64, RISCV64, MIPS}, "%s has no halt scenario: PAPR guests (ppc64) idle with the H_CEDE hypercall and s390x guests with an enabled-wait PSW, both handled in the kernel"},
+		{"nested-vmx", nil, "%s has no nested-vmx: VMX L1 not written: no VMX host or emulation to run it on (nested-svm is the AMD SVM L1; a VMX L1 would share its layout, guests/src/x86/nested.inc)"},
+		{"nested-", []string{X86}, "%s has no nested-* scenario: the L1 hypervisor guests are written for x86 (nested-svm, AMD SVM)"},
 		{"psci-", []string{ARM64}, "%s has no PSCI (arm64 only)"},
 		{"sbi-", []string{RISCV64}, "%s has no SBI (riscv64 only)"},
 		{"papr-", []string{PPC64}, "%s has no PAPR hypercalls (ppc64 only)"},

@@ -46,3 +46,25 @@ func TestRegNames(t *testing.T) {
 		t.Errorf("reg(rbx) does not point at Rbx")
 	}
 }
+
+func TestNestedStateAccessors(t *testing.T) {
+	s := make(NestedState, SizeofNestedStateHeader+KVM_STATE_NESTED_SVM_VMCB_SIZE)
+	s[OffNestedFlags] = KVM_STATE_NESTED_GUEST_MODE
+	s[OffNestedFlags+1] = KVM_STATE_NESTED_GIF_SET >> 8
+	s[OffNestedFormat] = KVM_STATE_NESTED_FORMAT_SVM
+	s[OffNestedSize+1] = 0x10 // 0x1000
+	s[OffNestedSVMVMCBPA+2] = 0x01
+	if s.Flags() != 0x101 || s.Format() != 1 || s.Size() != 0x1000 || s.SVMVMCBPA() != 0x10000 || len(s.Data()) != KVM_STATE_NESTED_SVM_VMCB_SIZE {
+		t.Errorf("accessors: flags %#x format %d size %#x vmcb_pa %#x data %d bytes", s.Flags(), s.Format(), s.Size(), s.SVMVMCBPA(), len(s.Data()))
+	}
+	if got := NestedFlagNames(0x103); got != "0x103 (GUEST_MODE|RUN_PENDING|GIF_SET)" {
+		t.Errorf("NestedFlagNames(0x103) = %q", got)
+	}
+	if got := NestedFlagNames(0); got != "0x0" {
+		t.Errorf("NestedFlagNames(0) = %q", got)
+	}
+	entries := []CPUIDEntry2{{Function: 1, Ecx: CPUIDVMXBit}, {Function: CPUIDExtLeaf, Ecx: CPUIDSVMBit | 1}}
+	if !HasFeature(entries, CPUIDExtLeaf, CPUIDSVMBit) || HasFeature(entries, 1, CPUIDSVMBit|CPUIDVMXBit) || HasFeature(nil, 1, 1) {
+		t.Error("HasFeature")
+	}
+}

@@ -15,6 +15,12 @@ enum {
 	off_events_sipi_vector = offsetof(struct kvm_vcpu_events, sipi_vector),
 	off_events_flags = offsetof(struct kvm_vcpu_events, flags),
 	size_of_events = sizeof(struct kvm_vcpu_events),
+	off_nested_flags = offsetof(struct kvm_nested_state, flags),
+	off_nested_format = offsetof(struct kvm_nested_state, format),
+	off_nested_size = offsetof(struct kvm_nested_state, size),
+	off_nested_svm_vmcb_pa = offsetof(struct kvm_nested_state, hdr.svm.vmcb_pa),
+	off_nested_data = offsetof(struct kvm_nested_state, data),
+	size_of_nested_header = sizeof(struct kvm_nested_state),
 };
 */
 import "C"
@@ -33,6 +39,32 @@ const (
 	KVM_SET_IDENTITY_MAP_ADDR = C.KVM_SET_IDENTITY_MAP_ADDR
 	KVM_GET_LAPIC             = C.KVM_GET_LAPIC
 	KVM_SET_LAPIC             = C.KVM_SET_LAPIC
+	KVM_GET_NESTED_STATE      = C.KVM_GET_NESTED_STATE
+	KVM_SET_NESTED_STATE      = C.KVM_SET_NESTED_STATE
+)
+
+// Nested virtualisation: capabilities, struct kvm_nested_state (a header
+// padded to 128 bytes, then the vendor's data; cgo cannot name its unions,
+// so it is handled as bytes with the Off* offsets below) and its flags.
+const (
+	KVM_CAP_NESTED_STATE           = C.KVM_CAP_NESTED_STATE
+	KVM_CAP_X86_GUEST_MODE         = C.KVM_CAP_X86_GUEST_MODE
+	KVM_RUN_X86_GUEST_MODE         = C.KVM_RUN_X86_GUEST_MODE
+	KVM_STATE_NESTED_FORMAT_VMX    = C.KVM_STATE_NESTED_FORMAT_VMX
+	KVM_STATE_NESTED_FORMAT_SVM    = C.KVM_STATE_NESTED_FORMAT_SVM
+	KVM_STATE_NESTED_GUEST_MODE    = C.KVM_STATE_NESTED_GUEST_MODE
+	KVM_STATE_NESTED_RUN_PENDING   = C.KVM_STATE_NESTED_RUN_PENDING
+	KVM_STATE_NESTED_EVMCS         = C.KVM_STATE_NESTED_EVMCS
+	KVM_STATE_NESTED_MTF_PENDING   = C.KVM_STATE_NESTED_MTF_PENDING
+	KVM_STATE_NESTED_GIF_SET       = C.KVM_STATE_NESTED_GIF_SET
+	KVM_STATE_NESTED_SVM_VMCB_SIZE = C.KVM_STATE_NESTED_SVM_VMCB_SIZE
+	KVM_STATE_NESTED_VMX_VMCS_SIZE = C.KVM_STATE_NESTED_VMX_VMCS_SIZE
+	OffNestedFlags                 = C.off_nested_flags
+	OffNestedFormat                = C.off_nested_format
+	OffNestedSize                  = C.off_nested_size
+	OffNestedSVMVMCBPA             = C.off_nested_svm_vmcb_pa
+	OffNestedData                  = C.off_nested_data
+	SizeofNestedStateHeader        = C.size_of_nested_header
 )
 
 // kvm_vcpu_events flags, sync regs and run flags.

@@ -18,6 +18,29 @@ const (
 	KVM_SET_IDENTITY_MAP_ADDR = 0x4008ae48
 	KVM_GET_LAPIC             = 0x8400ae8e
 	KVM_SET_LAPIC             = 0x4400ae8f
+	KVM_GET_NESTED_STATE      = 0xc080aebe
+	KVM_SET_NESTED_STATE      = 0x4080aebf
+)
+
+const (
+	KVM_CAP_NESTED_STATE           = 0x9d
+	KVM_CAP_X86_GUEST_MODE         = 0xee
+	KVM_RUN_X86_GUEST_MODE         = 0x4
+	KVM_STATE_NESTED_FORMAT_VMX    = 0x0
+	KVM_STATE_NESTED_FORMAT_SVM    = 0x1
+	KVM_STATE_NESTED_GUEST_MODE    = 0x1
+	KVM_STATE_NESTED_RUN_PENDING   = 0x2
+	KVM_STATE_NESTED_EVMCS         = 0x4
+	KVM_STATE_NESTED_MTF_PENDING   = 0x8
+	KVM_STATE_NESTED_GIF_SET       = 0x100
+	KVM_STATE_NESTED_SVM_VMCB_SIZE = 0x1000
+	KVM_STATE_NESTED_VMX_VMCS_SIZE = 0x1000
+	OffNestedFlags                 = 0x0
+	OffNestedFormat                = 0x2
+	OffNestedSize                  = 0x4
+	OffNestedSVMVMCBPA             = 0x8
+	OffNestedData                  = 0x80
+	SizeofNestedStateHeader        = 0x80
 )
 
 const (

@@ -20,11 +20,12 @@ import (
 	"github.com/kvmconform/kvmconform/suites/internal/harness"
 	"github.com/kvmconform/kvmconform/suites/kick"
 	"github.com/kvmconform/kvmconform/suites/mpstate"
+	"github.com/kvmconform/kvmconform/suites/nested"
 )
 
 // Areas are every area, in the order the ginkgo CLI runs them (directory
 // order).
-var Areas = []harness.Area{abi.Area, immediateexit.Area, kick.Area, mpstate.Area}
+var Areas = []harness.Area{abi.Area, immediateexit.Area, kick.Area, mpstate.Area, nested.Area}
 
 // Names are the areas' names.
 func Names() []string {
