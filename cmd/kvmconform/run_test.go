@@ -149,7 +149,7 @@ func TestRunUsageErrors(t *testing.T) {
 		{[]string{"--bogus"}, "flag provided but not defined: -bogus"},
 		{[]string{"--label-filter", "CMP-4 &&"}, `--label-filter "CMP-4 &&"`},
 		{[]string{"--focus", "("}, `--focus/--skip "(": error parsing regexp`},
-		{[]string{"--area", "nested"}, `--area "nested": no such area (want abi, immediateexit, kick, mpstate)`},
+		{[]string{"--area", "vmx"}, `--area "vmx": no such area (want abi, immediateexit, kick, mpstate, nested)`},
 		{[]string{"--expect", filepath.Join(dir, "waivers.yaml")}, "waivers.yaml does not exist"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 		{[]string{"--out", "/proc/version/x"}, "--out: mkdir /proc/version: not a directory"},
