@@ -123,7 +123,7 @@ func requireNestedSVM(sys *kvm.System) {
 		Fail(err.Error())
 	}
 	if vendor != "AuthenticAMD" && vendor != "HygonGenuine" {
-		Skip(fmt.Sprintf("VMX L1 not written: no VMX host or emulation to run it on (CPU vendor %q; nested-svm is the AMD SVM L1, and a nested-vmx L1 would share its layout, guests/src/x86/nested.inc)", vendor))
+		Skip(fmt.Sprintf("feature: VMX L1 not written: no VMX host or emulation to run it on (CPU vendor %q; nested-svm is the AMD SVM L1, and a nested-vmx L1 would share its layout, guests/src/x86/nested.inc)", vendor))
 	}
 	info := hostinfo.Read(kvm.DevicePath())
 	param, amd := "", "kvm_amd not loaded"
@@ -134,10 +134,10 @@ func requireNestedSVM(sys *kvm.System) {
 	nestedCap := sys.CheckExtension(x86.KVM_CAP_NESTED_STATE)
 	facts := fmt.Sprintf("%s, KVM_CAP_NESTED_STATE = %s, KVM modules: %s", amd, nestedCap, strings.Join(info.Modules, ","))
 	if param == "0" || param == "N" {
-		Skip("nested virtualisation is off: " + facts)
+		Skip("feature: nested virtualisation is off: " + facts)
 	}
 	if !x86.HasFeature(entries, x86.CPUIDExtLeaf, x86.CPUIDSVMBit) {
-		why := "nested virtualisation unavailable: KVM_GET_SUPPORTED_CPUID 0x80000001 ECX has no SVM (bit 2); " + facts
+		why := "feature: no nested virtualisation: KVM_GET_SUPPORTED_CPUID 0x80000001 ECX has no SVM (bit 2); " + facts
 		if slices.Contains(info.Modules, "kvm_pvm") {
 			why += " (kvm_pvm has no nested virtualisation)"
 		}
