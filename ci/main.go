@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/kvmconform/kvmconform/ci/internal/kernel"
+	"github.com/kvmconform/kvmconform/ci/internal/qemu"
 	"github.com/kvmconform/kvmconform/ci/internal/results"
 	"github.com/kvmconform/kvmconform/ci/internal/runner"
 	"github.com/kvmconform/kvmconform/ci/internal/target"
@@ -103,7 +104,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 		}
 	}
 	if c.verbose {
-		c.opt.Console = stderr
+		c.opt.Console = qemu.TerminalWriter(stderr)
 	}
 	if c.opt.Repeat < 1 {
 		return nil, fmt.Errorf("%w: --repeat %d: must be at least 1", errUsage, c.opt.Repeat)
@@ -183,7 +184,7 @@ func newFlags(c *config, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&c.opt.Refresh, "refresh", false, "update the apt package lists even if they are recent")
 	fs.StringVar(&c.ginkgoArgs, "ginkgo-args", "", "extra arguments for every suite binary, split like a shell would (e.g. '-ginkgo.label-filter=smoke')")
 	fs.IntVar(&c.opt.Repeat, "repeat", 1, "run each suite this many times in a row in the guest, stopping at the first failing run (raise --timeout to match)")
-	fs.BoolVar(&c.verbose, "v", false, "copy the guest console to stderr as it arrives")
+	fs.BoolVar(&c.verbose, "v", false, "copy the guest console to stderr as it arrives, without its control characters and escape sequences")
 	fs.Var(fileList{&c.expectFiles}, "expect", "an expectations file added to the shipped list (expectations/expectations.yaml); repeatable, each must exist")
 	return fs
 }

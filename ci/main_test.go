@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -136,6 +137,31 @@ func TestImports(t *testing.T) {
 			if pkg == p || strings.HasPrefix(pkg, p+"/") {
 				t.Errorf("ci depends on %s", pkg)
 			}
+		}
+	}
+}
+
+// TestVerboseConsoleIsSanitised: -v copies the guest console to the
+// terminal without the escape sequences a guest may send.
+func TestVerboseConsoleIsSanitised(t *testing.T) {
+	var stderr bytes.Buffer
+	c, err := parse([]string{"run", "--arch", "amd64", "-v"}, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bstderr bytes.Buffer
+	b, err := parseBench([]string{"--arch", "amd64", "-v"}, &bstderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []struct {
+		console io.Writer
+		out     *bytes.Buffer
+	}{{c.opt.Console, &stderr}, {b.opt.Console, &bstderr}} {
+		w.out.Reset()
+		w.console.Write([]byte("\x1b]0;title\x07\x1b[2Jboot\r\n\x1b[31mred\x1b[0m\n"))
+		if got := w.out.String(); got != "boot\nred\n" {
+			t.Errorf("-v wrote %q", got)
 		}
 	}
 }
