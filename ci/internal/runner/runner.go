@@ -86,6 +86,8 @@ type Runner struct {
 	// after is the clock of the boot deadline (nil: real timers); tests
 	// replace it to end a boot when the guest has shown a hang.
 	after func(time.Duration) <-chan time.Time
+	// tmpLock holds tmp's flock (see makeTempDir).
+	tmpLock *os.File
 }
 
 type builtArch struct {
@@ -98,11 +100,19 @@ func New(opt Options) (*Runner, error) {
 	if opt.Timeout <= 0 {
 		return nil, fmt.Errorf("timeout must be positive, got %s", opt.Timeout)
 	}
-	tmp, err := os.MkdirTemp("", "kvmconform-ci-*")
+	// A runner killed before its Close left its directory (tens of MB).
+	swept, sweepErrs := sweepTempDirs(os.TempDir())
+	tmp, lock, err := makeTempDir(os.TempDir())
 	if err != nil {
-		return nil, fmt.Errorf("temporary directory: %w", err)
+		return nil, err
 	}
-	r := &Runner{opt: opt, tmp: tmp, built: map[string]*builtArch{}}
+	r := &Runner{opt: opt, tmp: tmp, tmpLock: lock, built: map[string]*builtArch{}}
+	for _, d := range swept {
+		r.logf("removed %s, left by a runner that is gone", d)
+	}
+	for _, err := range sweepErrs {
+		r.logf("warning: stale temporary directory: %v", err)
+	}
 	r.build = &gobuild.Builder{Dir: opt.SuiteDir, Pattern: opt.SuitePattern, InitDir: opt.InitDir,
 		Out: filepath.Join(tmp, "build"), Logf: r.logf}
 	srcs, codename := opt.Sources, opt.HostCodename
@@ -117,7 +127,13 @@ func New(opt Options) (*Runner, error) {
 }
 
 // Close removes the temporary files.
-func (r *Runner) Close() error { return os.RemoveAll(r.tmp) }
+func (r *Runner) Close() error {
+	err := os.RemoveAll(r.tmp)
+	if r.tmpLock != nil {
+		r.tmpLock.Close()
+	}
+	return err
+}
 
 func (r *Runner) logf(format string, args ...any) {
 	if r.opt.Log != nil {
