@@ -133,6 +133,13 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 		return nil, fmt.Errorf("%w: --expect: %v", errUsage, err)
 	}
 	c.opt.Expect = list
+	if err := inputDir(c.opt.SuiteDir); err != nil {
+		return nil, fmt.Errorf("%w: --src: %v", errUsage, err)
+	}
+	// Last, so that a bad flag creates nothing.
+	if err := outputDir(c.opt.Out); err != nil {
+		return nil, fmt.Errorf("%w: --out: %v", errUsage, err)
+	}
 	return c, nil
 }
 
@@ -162,8 +169,15 @@ func resolveTarget(arch, kern *string, modules string) error {
 				return fmt.Errorf("%w: --kernel: %v", errUsage, err)
 			}
 		}
-	} else if st, err := os.Stat(*kern); err != nil || !st.Mode().IsRegular() {
-		return fmt.Errorf("%w: --kernel %s: not debian:<release> and not a readable file", errUsage, *kern)
+	} else {
+		if err := inputFile(*kern); err != nil {
+			return fmt.Errorf("%w: --kernel %s: not debian:<release> and not a readable file: %v", errUsage, *kern, err)
+		}
+		if modules != "" {
+			if err := inputDir(modules); err != nil {
+				return fmt.Errorf("%w: --modules: %v", errUsage, err)
+			}
+		}
 	}
 	return nil
 }

@@ -328,23 +328,25 @@ func (r *Runner) Boot(ctx context.Context, t Target) (row results.Row) {
 
 	stage, serr := results.NewStage(filepath.Join(r.opt.Out, t.Arch.GOARCH+"-"+label))
 	if serr != nil {
-		row.Err = errors.Join(row.Err, serr)
-		return row
+		// The output cannot be written, but the boot's own outcome must
+		// still be said: analyse into the temporary directory and report
+		// both, the output's error last.
+		defer func() { row.Err = errors.Join(row.Err, serr) }()
+		if stage, err = results.NewStage(filepath.Join(r.tmp, "out", t.Arch.GOARCH+"-"+label)); err != nil {
+			row.Err = errors.Join(row.Err, err)
+			return row
+		}
 	}
 	defer stage.Abort()
 
 	counts, suites, verdict, gerr := r.analyse(res, spec.Config, &meta, stage, e.machine.Binary, t.Arch.GOARCH)
-	if row.Err == nil {
-		row.Err = gerr
-	}
+	row.Err = errors.Join(row.Err, gerr)
 	row.Counts = counts
 	row.Expect = verdict
 	if r.opt.Repeat > 1 && meta.Guest != nil {
 		remark, err := repeatRemark(meta.Guest.Suites, r.opt.Repeat)
 		row.Remark = remark
-		if row.Err == nil {
-			row.Err = err
-		}
+		row.Err = errors.Join(row.Err, err)
 	}
 	if k.Fallback != "" {
 		row.Remark = strings.TrimSpace("kernel " + k.Version + " (fallback, see metadata.json) " + row.Remark)
