@@ -67,3 +67,18 @@ func outputDir(dir string) error {
 	_, werr := f.Write([]byte("probe\n"))
 	return errors.Join(werr, f.Close(), os.Remove(f.Name()))
 }
+
+// cacheDir checks that path, if it exists, is a directory (it is created
+// when it does not).
+func cacheDir(path string) error {
+	st, err := os.Stat(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	case err != nil:
+		return err
+	case !st.IsDir():
+		return fmt.Errorf("%s is not a directory", path)
+	}
+	return nil
+}

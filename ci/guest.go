@@ -71,6 +71,9 @@ func (g *guestFlags) check(stderr io.Writer) error {
 		}
 		g.opt.Cache = filepath.Join(dir, "kvmconform")
 	}
+	if err := cacheDir(g.opt.Cache); err != nil {
+		return fmt.Errorf("%w: --cache: %v", errUsage, err)
+	}
 	if g.verbose {
 		g.opt.Console = qemu.TerminalWriter(stderr)
 	}

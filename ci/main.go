@@ -136,6 +136,9 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	if err := inputDir(c.opt.SuiteDir); err != nil {
 		return nil, fmt.Errorf("%w: --src: %v", errUsage, err)
 	}
+	if err := cacheDir(c.opt.Cache); err != nil {
+		return nil, fmt.Errorf("%w: --cache: %v", errUsage, err)
+	}
 	// Last, so that a bad flag creates nothing.
 	if err := outputDir(c.opt.Out); err != nil {
 		return nil, fmt.Errorf("%w: --out: %v", errUsage, err)

@@ -223,6 +223,8 @@ func TestFileFlags(t *testing.T) {
 		{[]string{"run", "--arch", "amd64", "--src", "/nonexistent/src"}, "--src: open /nonexistent/src: no such file or directory"},
 		{[]string{"run", "--arch", "amd64", "--out", filepath.Join(blocker, "qemu")}, "--out: mkdir " + blocker + ": not a directory"},
 		{[]string{"run", "--matrix", "--out", blocker}, "--out: mkdir " + blocker + ": not a directory"},
+		{[]string{"run", "--matrix", "--cache", blocker}, "--cache: " + blocker + " is not a directory"},
+		{[]string{"bench", "--arch", "amd64", "--cache", blocker}, "--cache: " + blocker + " is not a directory"},
 		{[]string{"run", "--matrix", "--expect", "/nonexistent/waivers.yaml"}, "expectations file /nonexistent/waivers.yaml does not exist"},
 		{[]string{"run", "--matrix", "--expect", dir}, "--expect: expectations file: read " + dir + ": is a directory"},
 		{[]string{"bench", "--arch", "amd64", "--kernel", "/nonexistent/vmlinuz"}, "not a readable file"},
