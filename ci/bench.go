@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -59,6 +60,9 @@ func parseBench(args []string, stderr io.Writer) (*benchConfig, error) {
 	}
 	if err := c.check(stderr); err != nil {
 		return nil, err
+	}
+	if err := outputDir(c.opt.Out); err != nil {
+		return nil, fmt.Errorf("%w: --out: %v", errUsage, err)
 	}
 	return c, nil
 }
@@ -118,17 +122,20 @@ func runBench(ctx context.Context, r *runner.Runner, c *benchConfig, stdout, std
 		return err
 	}
 	data, _ := json.MarshalIndent(rep, "", "  ")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+	// The table is printed and the guest's status reported even when
+	// the files cannot be written.
+	var errs []error
+	if res.ExitCode != 0 {
+		errs = append(errs, fmt.Errorf("kvmbench exited with status %d in the guest (%s); see the table", res.ExitCode, res.RunError))
 	}
-	for name, b := range map[string][]byte{"bench.json": append(data, '\n'), "bench.txt": []byte(table.String())} {
-		if err := results.WriteFileAtomic(filepath.Join(dir, name), b); err != nil {
-			return err
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{{"bench.json", append(data, '\n')}, {"bench.txt", []byte(table.String())}} {
+		if err := results.WriteFileAtomic(filepath.Join(dir, f.name), f.data); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	fmt.Fprint(stdout, table.String())
-	if res.ExitCode != 0 {
-		return fmt.Errorf("kvmbench exited with status %d in the guest (%s); see the table", res.ExitCode, res.RunError)
-	}
-	return nil
+	return errors.Join(errs...)
 }

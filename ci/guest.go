@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/kvmconform/kvmconform/ci/internal/qemu"
 	"github.com/kvmconform/kvmconform/ci/internal/runner"
 	"github.com/kvmconform/kvmconform/ci/internal/target"
 )
@@ -29,7 +30,7 @@ func (g *guestFlags) register(fs *flag.FlagSet, timeout time.Duration) {
 	fs.StringVar(&g.modules, "modules", "", "with a kernel image file: directory searched for the KVM modules")
 	fs.StringVar(&g.opt.Cache, "cache", "", "cache for kernels and apt lists (default ~/.cache/kvmconform)")
 	fs.DurationVar(&g.opt.Timeout, "timeout", timeout, "host deadline for the boot")
-	fs.BoolVar(&g.verbose, "v", false, "copy the guest console to stderr as it arrives")
+	fs.BoolVar(&g.verbose, "v", false, "copy the guest console to stderr as it arrives, without its control characters and escape sequences")
 }
 
 // parseFlags parses args into fs, printing usage (and returning
@@ -70,8 +71,11 @@ func (g *guestFlags) check(stderr io.Writer) error {
 		}
 		g.opt.Cache = filepath.Join(dir, "kvmconform")
 	}
+	if err := cacheDir(g.opt.Cache); err != nil {
+		return fmt.Errorf("%w: --cache: %v", errUsage, err)
+	}
 	if g.verbose {
-		g.opt.Console = stderr
+		g.opt.Console = qemu.TerminalWriter(stderr)
 	}
 	g.opt.SuiteDir = "."
 	return nil

@@ -33,6 +33,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/kvmconform/kvmconform/ci/internal/kernel"
+	"github.com/kvmconform/kvmconform/ci/internal/qemu"
 	"github.com/kvmconform/kvmconform/ci/internal/results"
 	"github.com/kvmconform/kvmconform/ci/internal/runner"
 	"github.com/kvmconform/kvmconform/ci/internal/target"
@@ -149,7 +150,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 		}
 	}
 	if c.verbose {
-		c.opt.Console = stderr
+		c.opt.Console = qemu.TerminalWriter(stderr)
 	}
 	if c.opt.Bundle != "" {
 		b, err := bundle.Read(c.opt.Bundle)
@@ -190,6 +191,16 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 		return nil, fmt.Errorf("%w: --expect: %v", errUsage, err)
 	}
 	c.opt.Expect = list
+	if err := inputDir(c.opt.SuiteDir); err != nil {
+		return nil, fmt.Errorf("%w: --src: %v", errUsage, err)
+	}
+	if err := cacheDir(c.opt.Cache); err != nil {
+		return nil, fmt.Errorf("%w: --cache: %v", errUsage, err)
+	}
+	// Last, so that a bad flag creates nothing.
+	if err := outputDir(c.opt.Out); err != nil {
+		return nil, fmt.Errorf("%w: --out: %v", errUsage, err)
+	}
 	return c, nil
 }
 
@@ -219,8 +230,15 @@ func resolveTarget(arch, kern *string, modules string) error {
 				return fmt.Errorf("%w: --kernel: %v", errUsage, err)
 			}
 		}
-	} else if st, err := os.Stat(*kern); err != nil || !st.Mode().IsRegular() {
-		return fmt.Errorf("%w: --kernel %s: not debian:<release> and not a readable file", errUsage, *kern)
+	} else {
+		if err := inputFile(*kern); err != nil {
+			return fmt.Errorf("%w: --kernel %s: not debian:<release> and not a readable file: %v", errUsage, *kern, err)
+		}
+		if modules != "" {
+			if err := inputDir(modules); err != nil {
+				return fmt.Errorf("%w: --modules: %v", errUsage, err)
+			}
+		}
 	}
 	return nil
 }
@@ -246,7 +264,7 @@ func newFlags(c *config, stderr io.Writer) *flag.FlagSet {
 	fs.Var(fileList{&c.skip}, "skip", "skip the specs whose text matches this regular expression (kvmconform run --skip; repeatable)")
 	fs.StringVar(&c.ginkgoArgs, "ginkgo-args", "", "the suite binaries' Ginkgo flags, translated for kvmconform run: -ginkgo.label-filter, -ginkgo.focus, -ginkgo.skip (-ginkgo.v is dropped; the guest runs verbose); split like a shell would")
 	fs.IntVar(&c.opt.Repeat, "repeat", 1, "run each suite this many times in a row in the guest, stopping at the first failing run (raise --timeout to match)")
-	fs.BoolVar(&c.verbose, "v", false, "copy the guest console to stderr as it arrives")
+	fs.BoolVar(&c.verbose, "v", false, "copy the guest console to stderr as it arrives, without its control characters and escape sequences")
 	fs.StringVar(&c.opt.Bundle, "bundle", "", "boot this kvmconform bundle's binary (kvmconform bundle --arch A) instead of building one; with --arch A")
 	fs.Var(fileList{&c.expectFiles}, "expect", "an expectations file added to the shipped list (expectations/expectations.yaml); repeatable, each must exist")
 	return fs

@@ -2,11 +2,14 @@ package main
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -36,19 +39,8 @@ func TestSplitArgs(t *testing.T) {
 	}
 }
 
-func TestTranslateGinkgoArgs(t *testing.T) {
-	got, err := translateGinkgoArgs([]string{"-ginkgo.label-filter=!slow && x86", "--ginkgo.focus", `MP-X"7`, "-ginkgo.v", "-skip=stress", "--label-filter=CMP-4"})
-	want := []string{"--label-filter=!slow && x86", `--focus=MP-X"7`, "--skip=stress", "--label-filter=CMP-4"}
-	if err != nil || !reflect.DeepEqual(got, want) {
-		t.Errorf("translateGinkgoArgs = %q, %v; want %q", got, err, want)
-	}
-	c, err := parse([]string{"run", "--arch", "arm64", "--label-filter", "CMP-8", "--focus", "ldrs", "--skip", "x", "--focus", "y"}, &bytes.Buffer{})
-	if err != nil || !reflect.DeepEqual(c.opt.RunArgs, []string{"--label-filter=CMP-8", "--focus=ldrs", "--focus=y", "--skip=x"}) {
-		t.Errorf("filter flags: %+v %v", c, err)
-	}
-}
-
 func TestParse(t *testing.T) {
+	t.Chdir(t.TempDir()) // the default --out is created
 	var stderr bytes.Buffer
 	c, err := parse([]string{"run", "--arch", "aarch64", "--cache", "/tmp/c", "--ginkgo-args", "-ginkgo.label-filter=smoke"}, &stderr)
 	if err != nil {
@@ -65,7 +57,7 @@ func TestParse(t *testing.T) {
 	}
 	img := filepath.Join(t.TempDir(), "vmlinuz")
 	os.WriteFile(img, []byte("k"), 0o644)
-	if _, err := parse([]string{"run", "--arch", "amd64", "--kernel", img, "--modules", "/x"}, &stderr); err != nil {
+	if _, err := parse([]string{"run", "--arch", "amd64", "--kernel", img, "--modules", t.TempDir()}, &stderr); err != nil {
 		t.Fatal(err)
 	}
 	for _, k := range []string{"debian:trixie=6.12.117-1", "debian:bookworm=6.1.192-3"} {
@@ -90,6 +82,7 @@ func TestParse(t *testing.T) {
 }
 
 func TestBadFlags(t *testing.T) {
+	t.Chdir(t.TempDir())
 	badExpect := filepath.Join(t.TempDir(), "bad.yaml")
 	os.WriteFile(badExpect, []byte("- id: CMP-2\n"), 0o644)
 	for _, tc := range []struct {
@@ -157,6 +150,129 @@ func TestImports(t *testing.T) {
 				t.Errorf("ci depends on %s", pkg)
 			}
 		}
+	}
+}
+
+// TestVerboseConsoleIsSanitised: -v copies the guest console to the
+// terminal without the escape sequences a guest may send.
+func TestVerboseConsoleIsSanitised(t *testing.T) {
+	t.Chdir(t.TempDir())
+	var stderr bytes.Buffer
+	c, err := parse([]string{"run", "--arch", "amd64", "-v"}, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bstderr bytes.Buffer
+	b, err := parseBench([]string{"--arch", "amd64", "-v"}, &bstderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []struct {
+		console io.Writer
+		out     *bytes.Buffer
+	}{{c.opt.Console, &stderr}, {b.opt.Console, &bstderr}} {
+		w.out.Reset()
+		w.console.Write([]byte("\x1b]0;title\x07\x1b[2Jboot\r\n\x1b[31mred\x1b[0m\n"))
+		if got := w.out.String(); got != "boot\nred\n" {
+			t.Errorf("-v wrote %q", got)
+		}
+	}
+}
+
+// unreadableFile returns a regular file this process cannot read: a
+// chmod'ed file, or as root (which reads any file) a write-only sysctl; ""
+// when there is none.
+func unreadableFile(t *testing.T) string {
+	if os.Geteuid() != 0 {
+		f := filepath.Join(t.TempDir(), "unreadable")
+		os.WriteFile(f, []byte("k"), 0o000)
+		return f
+	}
+	for _, f := range []string{"/proc/sys/vm/compact_memory", "/proc/sys/vm/drop_caches"} {
+		if st, err := os.Stat(f); err == nil && st.Mode().IsRegular() {
+			if _, err := os.Open(f); errors.Is(err, os.ErrPermission) {
+				return f
+			}
+		}
+	}
+	return ""
+}
+
+// TestFileFlags plants every kind of bad file and directory behind the
+// flags that name one: each is a usage error (exit 2) before anything is
+// built or booted, naming the flag and the cause; a named file that does
+// not exist is never taken for an empty one.
+func TestFileFlags(t *testing.T) {
+	t.Chdir(t.TempDir())
+	dir := t.TempDir()
+	img := filepath.Join(dir, "vmlinuz")
+	os.WriteFile(img, []byte("kernel"), 0o644)
+	empty := filepath.Join(dir, "empty")
+	os.WriteFile(empty, nil, 0o644)
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	blocker := filepath.Join(dir, "a-file") // --out below it cannot be made
+	os.WriteFile(blocker, []byte("x"), 0o644)
+	bin := filepath.Join(dir, "prog")
+	os.WriteFile(bin, []byte("\x7fELF"), 0o755)
+	type flagCase struct {
+		args []string
+		want string
+	}
+	cases := []flagCase{
+		{[]string{"run", "--arch", "amd64", "--kernel", "/nonexistent/vmlinuz"}, "--kernel /nonexistent/vmlinuz: not debian:<release> and not a readable file: stat /nonexistent/vmlinuz: no such file or directory"},
+		{[]string{"run", "--arch", "amd64", "--kernel", empty}, empty + " is empty"},
+		{[]string{"run", "--arch", "amd64", "--kernel", dir}, dir + " is not a regular file"},
+		{[]string{"run", "--arch", "amd64", "--kernel", fifo}, fifo + " is not a regular file"},
+		{[]string{"run", "--arch", "amd64", "--kernel", img, "--modules", "/nonexistent/lib"}, "--modules: open /nonexistent/lib: no such file or directory"},
+		{[]string{"run", "--arch", "amd64", "--kernel", img, "--modules", img}, "--modules: " + img + " is not a directory"},
+		{[]string{"run", "--arch", "amd64", "--src", "/nonexistent/src"}, "--src: open /nonexistent/src: no such file or directory"},
+		{[]string{"run", "--arch", "amd64", "--out", filepath.Join(blocker, "qemu")}, "--out: mkdir " + blocker + ": not a directory"},
+		{[]string{"run", "--matrix", "--out", blocker}, "--out: mkdir " + blocker + ": not a directory"},
+		{[]string{"run", "--matrix", "--cache", blocker}, "--cache: " + blocker + " is not a directory"},
+		{[]string{"bench", "--arch", "amd64", "--cache", blocker}, "--cache: " + blocker + " is not a directory"},
+		{[]string{"run", "--matrix", "--expect", "/nonexistent/waivers.yaml"}, "expectations file /nonexistent/waivers.yaml does not exist"},
+		{[]string{"run", "--matrix", "--expect", dir}, "--expect: expectations file: read " + dir + ": is a directory"},
+		{[]string{"bench", "--arch", "amd64", "--kernel", "/nonexistent/vmlinuz"}, "not a readable file"},
+		{[]string{"bench", "--arch", "amd64", "--kernel", img, "--modules", "/nonexistent/lib"}, "--modules: open /nonexistent/lib"},
+		{[]string{"bench", "--arch", "amd64", "--out", filepath.Join(blocker, "bench")}, "--out: mkdir " + blocker + ": not a directory"},
+		{[]string{"program", "--arch", "amd64", "--binary", "/nonexistent/prog", "--out", dir}, "--binary: stat /nonexistent/prog: no such file or directory"},
+		{[]string{"program", "--arch", "amd64", "--binary", dir, "--out", dir}, "--binary: " + dir + " is not a regular file"},
+		{[]string{"program", "--arch", "amd64", "--binary", empty, "--out", dir}, "--binary: " + empty + " is empty"},
+		{[]string{"program", "--arch", "amd64", "--binary", bin, "--out", filepath.Join(blocker, "o")}, "--out: mkdir " + blocker + ": not a directory"},
+		{[]string{"program", "--arch", "amd64", "--kernel", fifo, "--binary", bin, "--out", dir}, fifo + " is not a regular file"},
+	}
+	// An unreadable kernel passed os.Stat and failed in QEMU 30 s later.
+	if f := unreadableFile(t); f != "" {
+		cases = append(cases,
+			flagCase{[]string{"run", "--arch", "amd64", "--kernel", f}, "open " + f + ": permission denied"},
+			flagCase{[]string{"program", "--arch", "amd64", "--binary", f, "--out", dir}, "--binary: open " + f + ": permission denied"})
+	} else {
+		t.Log("no unreadable file here; that case is not checked")
+	}
+	for _, tc := range cases {
+		var stdout, stderr bytes.Buffer
+		code := realMain(tc.args, &stdout, &stderr)
+		if code != 2 || !strings.Contains(stderr.String(), tc.want) || strings.Count(stderr.String(), "\n") != 1 {
+			t.Errorf("%q: exit %d, stderr %q; want 2 and one line with %q", tc.args, code, stderr.String(), tc.want)
+		}
+	}
+	if _, err := os.Stat("out"); !os.IsNotExist(err) {
+		t.Errorf("a rejected command line created the default output directory: %v", err)
+	}
+}
+
+func TestTranslateGinkgoArgs(t *testing.T) {
+	got, err := translateGinkgoArgs([]string{"-ginkgo.label-filter=!slow && x86", "--ginkgo.focus", `MP-X"7`, "-ginkgo.v", "-skip=stress", "--label-filter=CMP-4"})
+	want := []string{"--label-filter=!slow && x86", `--focus=MP-X"7`, "--skip=stress", "--label-filter=CMP-4"}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("translateGinkgoArgs = %q, %v; want %q", got, err, want)
+	}
+	c, err := parse([]string{"run", "--arch", "arm64", "--label-filter", "CMP-8", "--focus", "ldrs", "--skip", "x", "--focus", "y"}, &bytes.Buffer{})
+	if err != nil || !reflect.DeepEqual(c.opt.RunArgs, []string{"--label-filter=CMP-8", "--focus=ldrs", "--focus=y", "--skip=x"}) {
+		t.Errorf("filter flags: %+v %v", c, err)
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -52,12 +51,10 @@ func parseProgram(args []string, stderr io.Writer) (*programConfig, error) {
 	if err := c.check(stderr); err != nil {
 		return nil, err
 	}
-	f, err := os.Open(c.binary)
-	if err != nil {
+	if err := inputFile(c.binary); err != nil {
 		return nil, fmt.Errorf("%w: --binary: %v", errUsage, err)
 	}
-	f.Close()
-	if err := os.MkdirAll(c.out, 0o755); err != nil {
+	if err := outputDir(c.out); err != nil {
 		return nil, fmt.Errorf("%w: --out: %v", errUsage, err)
 	}
 	return c, nil

@@ -3,6 +3,8 @@ package kvm
 import (
 	"encoding/binary"
 	"errors"
+	"net"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -126,6 +128,102 @@ func TestOpenCause(t *testing.T) {
 	msg := (&OpenError{Path: "/dev/kvm", Cause: ErrPermission, Err: unix.EACCES}).Error()
 	if !strings.Contains(msg, "group kvm") {
 		t.Errorf("permission message does not say what to do: %q", msg)
+	}
+}
+
+// TestOpenWhatIsThere plants what a device path may wrongly name: each is
+// "not a KVM device", never "no KVM module is loaded", and nothing is
+// opened that would block (a FIFO).
+func TestOpenWhatIsThere(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	os.WriteFile(file, []byte("x"), 0o600)
+	fifo := filepath.Join(dir, "fifo")
+	if err := unix.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, "sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	dangling := filepath.Join(dir, "dangling")
+	os.Symlink(filepath.Join(dir, "nowhere"), dangling)
+	for _, c := range []struct {
+		path, want string
+		cause      error
+	}{
+		{file, "not a KVM device (a regular file, not a character device)", ErrNotKVM},
+		{dir, "not a KVM device (a directory, not a character device)", ErrNotKVM},
+		{fifo, "not a KVM device (a named pipe (FIFO), not a character device)", ErrNotKVM},
+		{sock, "not a KVM device (a socket, not a character device)", ErrNotKVM},
+		{filepath.Join(dir, "missing"), "no KVM device: the device node is missing", ErrNoDevice},
+		{dangling, "no KVM device: the device node is missing", ErrNoDevice},
+		{filepath.Join(file, "below-a-file"), "not a KVM device", ErrNotKVM}, // ENOTDIR
+	} {
+		_, err := Open(c.path)
+		if !errors.Is(err, c.cause) || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "module is loaded") && c.cause != ErrNoDevice {
+			t.Errorf("%s: %v; want %v with %q", c.path, err, c.cause, c.want)
+		}
+	}
+	// /dev/tty without a controlling terminal gives ENXIO: a character
+	// device, but not KVM's.
+	if _, err := os.Stat("/dev/tty"); err == nil {
+		if _, err := Open("/dev/tty"); !errors.Is(err, ErrNotKVM) || strings.Contains(err.Error(), "module") {
+			t.Errorf("/dev/tty: %v, want ErrNotKVM", err)
+		}
+	}
+	// A character device with no driver (240:0 is for local use).
+	nodev := filepath.Join(dir, "c240")
+	if err := unix.Mknod(nodev, unix.S_IFCHR|0o600, int(unix.Mkdev(240, 0))); err == nil {
+		_, err := Open(nodev)
+		if !errors.Is(err, ErrNotKVM) || !strings.Contains(err.Error(), "character device 240:0, not KVM's (10:232)") {
+			t.Errorf("%s: %v", nodev, err)
+		}
+	} else {
+		t.Logf("mknod: %v (not root?): the driverless node is not checked", err)
+	}
+}
+
+// TestPermissionAdvice: the hint for EACCES shows the node's owner, group
+// and mode and gives the advice that fits them. (Root opens any node, so
+// the nodes are described, not planted.)
+func TestPermissionAdvice(t *testing.T) {
+	for _, c := range []struct {
+		n         node
+		want, not string
+	}{
+		// The issue's host: root:root 0600 and no group kvm.
+		{node{Mode: 0o600, Owner: "root", Group: "root"},
+			`the node is crw------- root:root, so only root may open it: run as root, or change the node's permissions (there is no group kvm: groupadd --system kvm, then a udev rule such as KERNEL=="kvm", GROUP="kvm", MODE="0660"`,
+			": add the user to group"},
+		{node{Mode: 0o600, Owner: "root", Group: "kvm", GID: 36, KVMGroupExists: true},
+			"crw------- root:kvm, so only root may open it: run as root, or change the node's permissions (a udev rule", "no group kvm"},
+		{node{Mode: 0o660, Owner: "root", Group: "kvm", GID: 36, KVMGroupExists: true},
+			"the node is crw-rw---- root:kvm: add the user to group kvm (usermod -aG kvm USER, then log in again) or run as root", "udev"},
+		{node{Mode: 0o660, Owner: "root", Group: "kvm", GID: 36, KVMGroupExists: true, InGroup: true},
+			"the process is in group kvm, which may open it, so something else denies access (a nodev mount", "add the user"},
+		{node{Mode: 0o660, Owner: "root", Group: "root"}, "only root may open it", "add the user to group root"},
+		{node{Mode: 0o666, Owner: "root", Group: "root"}, "crw-rw-rw- root:root: anyone may open it by its mode, so something else denies access", "run as root"},
+		{node{Mode: 0o600, UID: 1000, GID: 1000, IsOwner: true}, "crw------- 1000:1000: this user owns it, so something else", "udev"},
+	} {
+		got := permissionAdvice(c.n)
+		if !strings.Contains(got, c.want) || strings.Contains(got, c.not) {
+			t.Errorf("%+v:\n got %q\nwant %q, without %q", c.n, got, c.want, c.not)
+		}
+	}
+	// The message: path, cause, the advice, the errno.
+	msg := (&OpenError{Path: "/dev/kvm", Cause: ErrPermission, Err: unix.EACCES, Detail: permissionAdvice(node{Mode: 0o600, Owner: "root", Group: "root"})}).Error()
+	if !strings.HasPrefix(msg, "/dev/kvm: no permission on the KVM device: the node is crw------- root:root, so only root") || !strings.HasSuffix(msg, "(permission denied)") {
+		t.Errorf("message %q", msg)
+	}
+	// Open fills it in from the node (a chmod'ed node; root is not
+	// denied, so only when not root).
+	if os.Geteuid() != 0 {
+		if _, err := Open("/dev/kvm"); errors.Is(err, ErrPermission) && !strings.Contains(err.Error(), "the node is c") {
+			t.Errorf("/dev/kvm: %v", err)
+		}
 	}
 }
 

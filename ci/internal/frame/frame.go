@@ -16,6 +16,11 @@
 //
 //	===KVMCONFORM-EXIT status=0===
 //
+// The console comes from a guest, which may be broken or hostile, so Decode
+// bounds what it keeps (Limits): a frame's size before and after gzip, all
+// gzip frames together, and the length of a console line (a longer line is
+// skipped; a marker at its end still counts).
+//
 // Only the standard library is used so the guest init stays small.
 package frame
 
@@ -57,7 +62,29 @@ var (
 	ErrChecksum  = errors.New("checksum mismatch")
 	ErrHeader    = errors.New("malformed begin marker")
 	ErrEncoding  = errors.New("cannot decode payload")
+	ErrTooLarge  = errors.New("too large")
 )
+
+// Limits bound what DecodeLimits keeps of a console.
+type Limits struct {
+	// Line is the longest console line decoded. A longer line is skipped
+	// (counted in Result.LongLines), except that a marker within its last
+	// 4 KiB is still seen.
+	Line int
+	// Frame is the largest payload a frame may declare (len=) and the most
+	// a gzip frame may expand to.
+	Frame int
+	// Total is the most all gzip frames of the console together may
+	// expand to; the frames after it is used up fail with ErrTooLarge.
+	Total int64
+}
+
+// DefaultLimits are Decode's: far above what the guest init sends (a few
+// MiB in all), far below what hurts the host.
+var DefaultLimits = Limits{Line: 1 << 20, Frame: 64 << 20, Total: 256 << 20}
+
+// lineTail is how much of an over-long line is kept to look for a marker.
+const lineTail = 4096
 
 // Encode writes data as one frame named name. With compress the payload is
 // gzip-compressed first. The whole frame is built in memory and written with
@@ -137,10 +164,24 @@ type Result struct {
 	ExitStatus int
 	// Noise counts non-empty console lines inside frames that were skipped.
 	Noise int
+	// LongLines counts console lines longer than Limits.Line, skipped.
+	LongLines int
+
+	// index maps a name to its position in Frames; dead counts the
+	// frames replaced by a later one of the same name (Name "" until
+	// Decode compacts Frames).
+	index map[string]int
+	dead  int
 }
 
 // Get returns the frame named name.
 func (r *Result) Get(name string) (Frame, bool) {
+	if r.index != nil {
+		if i, ok := r.index[name]; ok && i < len(r.Frames) && r.Frames[i].Name == name {
+			return r.Frames[i], true
+		}
+		return Frame{}, false
+	}
 	for i := len(r.Frames) - 1; i >= 0; i-- {
 		if r.Frames[i].Name == name {
 			return r.Frames[i], true
@@ -173,83 +214,189 @@ type open struct {
 	bad  error
 }
 
-// Decode reads a whole console stream and recovers the frames in it.
-// Text outside frames is ignored. It returns an error only when reading r
-// fails; problems with individual frames are in Result.Errors.
-func Decode(r io.Reader) (*Result, error) {
-	res := &Result{}
-	var cur *open
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
-	for sc.Scan() {
-		line := strings.TrimRight(sc.Text(), "\r")
-		if i := strings.Index(line, markerPrefix); i >= 0 {
-			word, attrs, ok := parseMarker(line[i:])
-			if ok {
-				switch word {
-				case beginWord:
-					if cur != nil {
-						res.Errors = append(res.Errors, &FrameError{Name: cur.hdr.name, Err: ErrTruncated})
-					}
-					hdr, err := parseHeader(attrs)
-					cur = &open{hdr: hdr, bad: err}
-					continue
-				case endWord:
-					if cur == nil {
-						continue
-					}
-					if name := attrs["name"]; name != cur.hdr.name {
-						res.Errors = append(res.Errors, &FrameError{Name: cur.hdr.name,
-							Err: fmt.Errorf("%w: end marker names %q", ErrTruncated, name)})
-						cur = nil
-						continue
-					}
-					f, err := finish(cur)
-					if err != nil {
-						res.Errors = append(res.Errors, &FrameError{Name: cur.hdr.name, Err: err})
-					} else {
-						res.add(f)
-					}
-					cur = nil
-					continue
-				case exitWord:
-					if st, err := strconv.Atoi(attrs["status"]); err == nil {
-						res.ExitSeen = true
-						res.ExitStatus = st
-					}
-					continue
-				}
-			}
-		}
-		if cur == nil {
-			continue
-		}
-		if len(line) > 0 && line[0] == dataPrefix {
-			cur.data.WriteString(line[1:])
-		} else if strings.TrimSpace(line) != "" {
-			res.Noise++
-		}
-	}
-	if cur != nil {
-		res.Errors = append(res.Errors, &FrameError{Name: cur.hdr.name, Err: ErrTruncated})
-	}
-	if err := sc.Err(); err != nil {
-		return res, fmt.Errorf("reading console: %w", err)
-	}
-	return res, nil
-}
+// Decode reads a whole console stream and recovers the frames in it, within
+// DefaultLimits. Text outside frames is ignored. It returns an error only
+// when reading r fails; problems with individual frames are in
+// Result.Errors.
+func Decode(r io.Reader) (*Result, error) { return DecodeLimits(r, DefaultLimits) }
 
-func (r *Result) add(f Frame) {
-	for i := range r.Frames {
-		if r.Frames[i].Name == f.Name {
-			r.Frames = append(r.Frames[:i], r.Frames[i+1:]...)
+// DecodeLimits is Decode within lim (a zero field is DefaultLimits').
+func DecodeLimits(r io.Reader, lim Limits) (*Result, error) {
+	if lim.Line <= 0 {
+		lim.Line = DefaultLimits.Line
+	}
+	if lim.Frame <= 0 {
+		lim.Frame = DefaultLimits.Frame
+	}
+	if lim.Total <= 0 {
+		lim.Total = DefaultLimits.Total
+	}
+	d := &decoder{res: &Result{index: map[string]int{}}, lim: lim, budget: lim.Total}
+	lr := lineReader{r: bufio.NewReaderSize(r, 64*1024), max: lim.Line}
+	var rerr error
+	for {
+		raw, long, err := lr.next()
+		if len(raw) > 0 || err == nil {
+			d.line(string(raw), long)
+		}
+		if err != nil {
+			if err != io.EOF {
+				rerr = fmt.Errorf("reading console: %w", err)
+			}
 			break
 		}
 	}
+	res := d.res
+	if d.cur != nil {
+		res.Errors = append(res.Errors, &FrameError{Name: d.cur.hdr.name, Err: ErrTruncated})
+	}
+	res.compact()
+	return res, rerr
+}
+
+// decoder is DecodeLimits' state: the result so far, the open frame and
+// what is left of the gzip budget.
+type decoder struct {
+	res    *Result
+	lim    Limits
+	cur    *open
+	budget int64
+}
+
+// line handles one console line (without its newline); long says it was
+// longer than the limit and only its tail is here.
+func (d *decoder) line(line string, long bool) {
+	res := d.res
+	line = strings.TrimRight(line, "\r")
+	if long {
+		res.LongLines++
+	}
+	if i := strings.Index(line, markerPrefix); i >= 0 {
+		word, attrs, ok := parseMarker(line[i:])
+		if ok {
+			switch word {
+			case beginWord:
+				if d.cur != nil {
+					res.Errors = append(res.Errors, &FrameError{Name: d.cur.hdr.name, Err: ErrTruncated})
+				}
+				hdr, err := parseHeader(attrs)
+				if err == nil && hdr.length > d.lim.Frame {
+					err = fmt.Errorf("%w: len=%d, over the limit of %d bytes", ErrTooLarge, hdr.length, d.lim.Frame)
+				}
+				d.cur = &open{hdr: hdr, bad: err}
+				return
+			case endWord:
+				if d.cur == nil {
+					return
+				}
+				cur := d.cur
+				d.cur = nil
+				if name := attrs["name"]; name != cur.hdr.name {
+					res.Errors = append(res.Errors, &FrameError{Name: cur.hdr.name,
+						Err: fmt.Errorf("%w: end marker names %q", ErrTruncated, name)})
+					return
+				}
+				f, err := d.finish(cur)
+				if err != nil {
+					res.Errors = append(res.Errors, &FrameError{Name: cur.hdr.name, Err: err})
+				} else {
+					res.add(f)
+				}
+				return
+			case exitWord:
+				if st, err := strconv.Atoi(attrs["status"]); err == nil {
+					res.ExitSeen = true
+					res.ExitStatus = st
+				}
+				return
+			}
+		}
+	}
+	cur := d.cur
+	if cur == nil {
+		return
+	}
+	if !long && len(line) > 0 && line[0] == dataPrefix {
+		if cur.bad != nil {
+			return
+		}
+		// More base64 than len= allows is a broken frame; keeping it
+		// would let a frame that never ends grow without bound.
+		if cur.data.Len()+len(line)-1 > base64.StdEncoding.EncodedLen(cur.hdr.length) {
+			cur.bad = fmt.Errorf("%w: more data than the header's len=%d", ErrLength, cur.hdr.length)
+			cur.data.Reset()
+			return
+		}
+		cur.data.WriteString(line[1:])
+	} else if strings.TrimSpace(line) != "" {
+		res.Noise++
+	}
+}
+
+// add records f; a frame of the same name seen before is replaced (its
+// slot is cleared and dropped by compact), so that adding stays linear.
+func (r *Result) add(f Frame) {
+	if r.index == nil {
+		r.index = map[string]int{}
+	}
+	if i, ok := r.index[f.Name]; ok {
+		r.Frames[i] = Frame{}
+		r.dead++
+	}
+	r.index[f.Name] = len(r.Frames)
 	r.Frames = append(r.Frames, f)
 }
 
-func finish(o *open) (Frame, error) {
+// compact drops the replaced frames' slots.
+func (r *Result) compact() {
+	if r.dead == 0 {
+		return
+	}
+	kept := r.Frames[:0]
+	for _, f := range r.Frames {
+		if f.Name != "" {
+			r.index[f.Name] = len(kept)
+			kept = append(kept, f)
+		}
+	}
+	clear(r.Frames[len(kept):])
+	r.Frames = kept
+	r.dead = 0
+}
+
+// lineReader returns a stream's lines without their newline, at most max
+// bytes each: of a longer line only the last lineTail bytes come back,
+// with long set.
+type lineReader struct {
+	r   *bufio.Reader
+	max int
+	buf []byte
+}
+
+func (lr *lineReader) next() (line []byte, long bool, err error) {
+	lr.buf = lr.buf[:0]
+	for {
+		chunk, err := lr.r.ReadSlice('\n')
+		lr.buf = append(lr.buf, chunk...)
+		if len(lr.buf) > lr.max {
+			long = true
+			keep := min(lineTail, lr.max)
+			n := copy(lr.buf, lr.buf[len(lr.buf)-keep:])
+			lr.buf = lr.buf[:n]
+		}
+		switch {
+		case err == bufio.ErrBufferFull:
+			continue
+		case err != nil:
+			return lr.buf, long, err
+		}
+		return bytes.TrimSuffix(lr.buf, []byte("\n")), long, nil
+	}
+}
+
+// finish checks and decodes a complete frame, charging a gzip frame's
+// expansion to the budget.
+func (d *decoder) finish(o *open) (Frame, error) {
 	if o.bad != nil {
 		return Frame{}, o.bad
 	}
@@ -271,9 +418,19 @@ func finish(o *open) (Frame, error) {
 		if err != nil {
 			return Frame{}, fmt.Errorf("%w: gzip: %v", ErrEncoding, err)
 		}
-		payload, err = io.ReadAll(zr)
-		if err != nil {
+		limit := min(int64(d.lim.Frame), d.budget)
+		if limit <= 0 {
+			return Frame{}, fmt.Errorf("%w: the console's gzip frames expand to more than %d bytes together", ErrTooLarge, d.lim.Total)
+		}
+		payload, err = io.ReadAll(io.LimitReader(zr, limit+1))
+		d.budget -= int64(len(payload))
+		switch {
+		case err != nil:
 			return Frame{}, fmt.Errorf("%w: gzip: %v", ErrEncoding, err)
+		case int64(len(payload)) > limit && limit == int64(d.lim.Frame):
+			return Frame{}, fmt.Errorf("%w: expands to more than %d bytes", ErrTooLarge, d.lim.Frame)
+		case int64(len(payload)) > limit:
+			return Frame{}, fmt.Errorf("%w: the console's gzip frames expand to more than %d bytes together", ErrTooLarge, d.lim.Total)
 		}
 	default:
 		return Frame{}, fmt.Errorf("%w: unknown enc %q", ErrEncoding, o.hdr.enc)

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/kvmconform/kvmconform/ci/internal/target"
@@ -44,6 +47,18 @@ type aptArchive struct {
 	release string
 	dir     string
 	opts    []string
+	// sandbox is the user apt downloads as (nil: apt's own choice, or
+	// root when the options say so).
+	sandbox *sandboxUser
+}
+
+// aptSandboxUser is the user apt drops to for downloads when run as root.
+const aptSandboxUser = "_apt"
+
+// sandboxUser is apt's download user.
+type sandboxUser struct {
+	name     string
+	uid, gid int
 }
 
 func (d *Debian) apt(a target.Arch, release string) (archive, error) {
@@ -67,12 +82,87 @@ func (d *Debian) apt(a target.Arch, release string) (archive, error) {
 		"-o", "Dir::Etc::sourceparts=" + filepath.Join(dir, "sources.list.d"),
 		"-o", "Acquire::Languages=none",
 	}
-	if os.Geteuid() == 0 {
-		// The cache is usually below /root, which the _apt sandbox user
-		// cannot enter.
-		opts = append(opts, "-o", "APT::Sandbox::User=root")
+	e := &aptArchive{d: d, a: a, release: release, dir: dir, opts: opts}
+	if d.geteuid() == 0 {
+		// apt as root downloads as _apt, which must reach the lists and
+		// the download directories; a cache below /root (0700) it cannot
+		// enter, and apt would fall back to root with a warning on
+		// every call. Fall back once, and say why.
+		sb, why := d.sandbox(dir)
+		if sb == nil {
+			e.opts = append(e.opts, "-o", "APT::Sandbox::User=root")
+			d.noteSandbox.Do(func() {
+				d.logf("apt downloads as root, not as its sandbox user %s: %s", aptSandboxUser, why)
+			})
+		}
+		e.sandbox = sb
 	}
-	return &aptArchive{d: d, a: a, release: release, dir: dir, opts: opts}, nil
+	return e, nil
+}
+
+func (d *Debian) geteuid() int {
+	if d.euid != nil {
+		return d.euid()
+	}
+	return os.Geteuid()
+}
+
+// sandbox returns apt's sandbox user if it can reach dir (search every
+// directory from / down), or nil and why not.
+func (d *Debian) sandbox(dir string) (*sandboxUser, string) {
+	lookup := d.lookupUser
+	if lookup == nil {
+		lookup = user.Lookup
+	}
+	u, err := lookup(aptSandboxUser)
+	if err != nil {
+		return nil, fmt.Sprintf("there is no user %s here", aptSandboxUser)
+	}
+	uid, err1 := strconv.Atoi(u.Uid)
+	gid, err2 := strconv.Atoi(u.Gid)
+	if err1 != nil || err2 != nil {
+		return nil, fmt.Sprintf("user %s has uid %q, gid %q", aptSandboxUser, u.Uid, u.Gid)
+	}
+	sb := &sandboxUser{name: aptSandboxUser, uid: uid, gid: gid}
+	if why := sb.cannotReach(dir); why != "" {
+		return nil, why
+	}
+	return sb, ""
+}
+
+// cannotReach says why the user cannot search every directory from / down
+// to dir (by the mode bits), or "" if it can.
+func (u *sandboxUser) cannotReach(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err.Error()
+	}
+	for p := abs; ; p = filepath.Dir(p) {
+		st, err := os.Stat(p)
+		if err != nil {
+			return err.Error()
+		}
+		sys, ok := st.Sys().(*syscall.Stat_t)
+		if !ok {
+			return "no owner information for " + p
+		}
+		var search bool
+		switch {
+		case int(sys.Uid) == u.uid:
+			search = st.Mode()&0o100 != 0
+		case int(sys.Gid) == u.gid:
+			search = st.Mode()&0o010 != 0
+		default:
+			search = st.Mode()&0o001 != 0
+		}
+		if !search {
+			return fmt.Sprintf("%s cannot enter %s (%s, owner %d, group %d); a --cache it can reach (e.g. below /var/cache) keeps the sandbox",
+				u.name, p, st.Mode(), sys.Uid, sys.Gid)
+		}
+		if p == filepath.Dir(p) {
+			return ""
+		}
+	}
 }
 
 func (e *aptArchive) where() string { return e.dir }
@@ -123,12 +213,14 @@ func (e *aptArchive) update(ctx context.Context) error {
 			return ctx.Err()
 		}
 		// A mirror mid-sync can fail a secondary suite; what was fetched
-		// is still usable.
+		// is still usable, and apt keeps the last verified lists when a
+		// signature fails. The stamp is not renewed: the next run tries
+		// again instead of trusting these lists for 12 hours.
 		if hasPackageLists(filepath.Join(e.dir, "lists")) {
-			e.d.logf("warning: %v (continuing with the lists that were fetched)", err)
-		} else {
-			return fmt.Errorf("package lists for debian %s %s: %w", e.release, e.a.Debian, err)
+			e.d.logf("warning: %v (continuing with the lists there are; apt-get update runs again next time)", err)
+			return nil
 		}
+		return fmt.Errorf("package lists for debian %s %s: %w", e.release, e.a.Debian, err)
 	}
 	return writeFileAtomic(stamp, []byte(time.Now().UTC().Format(time.RFC3339)+"\n"))
 }
@@ -196,7 +288,20 @@ func (e *aptArchive) names(ctx context.Context, prefix string) ([]string, error)
 }
 
 func (e *aptArchive) fetch(ctx context.Context, pkg Package, work, root string) error {
-	if _, err := e.run(ctx, work, "apt-get", "download", pkg.Name+"="+pkg.Version); err != nil {
+	args := []string{"download", pkg.Name + "=" + pkg.Version}
+	if e.sandbox != nil {
+		// apt-get download writes into its working directory as the
+		// sandbox user, who must reach it.
+		if why := e.sandbox.cannotReach(filepath.Dir(work)); why != "" {
+			args = append([]string{"-o", "APT::Sandbox::User=root"}, args...)
+			e.d.noteSandbox.Do(func() {
+				e.d.logf("apt downloads the kernel as root, not as its sandbox user %s: %s", e.sandbox.name, why)
+			})
+		} else if err := os.Chown(work, e.sandbox.uid, e.sandbox.gid); err != nil {
+			return fmt.Errorf("downloading %s: %w", pkg.Name, err)
+		}
+	}
+	if _, err := e.run(ctx, work, "apt-get", args...); err != nil {
 		return fmt.Errorf("downloading %s: %w", pkg.Name, err)
 	}
 	debs, _ := filepath.Glob(filepath.Join(work, pkg.Name+"_*.deb"))

@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/user"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kvmconform/kvmconform/ci/internal/target"
@@ -135,6 +137,12 @@ type Debian struct {
 	// open and sleep stand in for apt and for waiting in tests.
 	open  func(a target.Arch, release string) (archive, error)
 	sleep func(ctx context.Context, d time.Duration) error
+	// euid and lookupUser stand in for os.Geteuid and user.Lookup in
+	// tests of apt's sandbox user.
+	euid       func() int
+	lookupUser func(name string) (*user.User, error)
+	// noteSandbox says once that apt runs without its sandbox.
+	noteSandbox sync.Once
 }
 
 func (d *Debian) logf(format string, args ...any) {

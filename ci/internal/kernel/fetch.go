@@ -425,6 +425,10 @@ func (d *Debian) download(ctx context.Context, ar archive, a target.Arch, releas
 		return fmt.Errorf("kernel cache: %w", err)
 	}
 	defer os.RemoveAll(work)
+	// apt's sandbox user downloads into a directory below it.
+	if err := os.Chmod(work, 0o755); err != nil {
+		return fmt.Errorf("kernel cache: %w", err)
+	}
 
 	root, err := d.fetchRetrying(ctx, ar, pkg, work, fallback)
 	if err != nil {

@@ -3,7 +3,9 @@ package kernel
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -50,8 +52,13 @@ echo "apt-get $*" >> "` + dir + `/log"
 for a in "$@"; do case "$a" in Dir::State::Lists=*) lists="${a#Dir::State::Lists=}";; esac; done
 for a in "$@"; do
   case "$a" in
-  update) touch "$lists/deb.example_debian_dists_bookworm_main_binary-amd64_Packages"; exit 0;;
-  download) shift_next=1;;
+  update) if [ "$FAKE_APT_UPDATE" = fail ]; then
+      echo "W: GPG error: http://deb.example/debian bookworm InRelease: The following signatures couldn't be verified" >&2
+      echo "E: The repository 'http://deb.example/debian bookworm InRelease' is not signed." >&2
+      exit 100
+    fi
+    touch "$lists/deb.example_debian_dists_bookworm_main_binary-amd64_Packages"; exit 0;;
+  download) shift_next=1; echo "download in a directory of uid $(stat -c %u .)" >> "` + dir + `/log";;
   *=*) if [ -n "$shift_next" ]; then
          case "$a" in linux-image-6.1.0-56-cloud-amd64-unsigned=6.1.192-2) ;; *) echo "E: Can't find $a" >&2; exit 100;; esac
          echo deb > "${a%%=*}_6.1.192-2_amd64.deb"; exit 0
@@ -168,5 +175,107 @@ func TestFetchNotFound(t *testing.T) {
 	}
 	if _, err := Cached(d.Cache, arch(t, "arm64"), "bookworm"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Cached err = %v", err)
+	}
+}
+
+// TestAptUpdateFailureRetried plants a failing apt-get update (a signature
+// failure) after a good one: the run goes on with the lists there are,
+// with a warning, and the freshness stamp is not renewed, so the next run
+// tries again instead of trusting the old lists for 12 hours.
+func TestAptUpdateFailureRetried(t *testing.T) {
+	dir := fakeTools(t, false)
+	cache := filepath.Join(dir, "cache")
+	var logs []string
+	d := &Debian{Cache: cache, HostCodename: "bookworm",
+		Sources: []Source{{URI: "http://deb.example/debian", Suite: "bookworm"}},
+		Logf:    func(f string, a ...any) { logs = append(logs, fmt.Sprintf(f, a...)) }, Backoff: time.Millisecond}
+	if _, err := d.Fetch(t.Context(), arch(t, "amd64"), "bookworm", ""); err != nil {
+		t.Fatal(err)
+	}
+	stamp := filepath.Join(cache, "apt", "bookworm-amd64", "updated")
+	old := time.Now().Add(-13 * time.Hour).Truncate(time.Second)
+	if err := os.Chtimes(stamp, old, old); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Setenv("FAKE_APT_UPDATE", "fail")
+	for run := 1; run <= 2; run++ {
+		os.Remove(filepath.Join(dir, "log"))
+		logs = nil
+		if _, err := d.Fetch(t.Context(), arch(t, "amd64"), "bookworm", ""); err != nil {
+			t.Fatalf("run %d: %v", run, err)
+		}
+		log, _ := os.ReadFile(filepath.Join(dir, "log"))
+		if !strings.Contains(string(log), " update") {
+			t.Fatalf("run %d: apt-get update not tried again:\n%s", run, log)
+		}
+		if st, err := os.Stat(stamp); err != nil || !st.ModTime().Equal(old) {
+			t.Fatalf("run %d: the stamp was renewed after a failed update (%v)", run, err)
+		}
+		if w := strings.Join(logs, "\n"); !strings.Contains(w, "warning: ") || !strings.Contains(w, "is not signed") || !strings.Contains(w, "runs again next time") {
+			t.Errorf("run %d: log %q", run, w)
+		}
+	}
+
+	// Once it works again, the stamp is renewed and the lists are fresh.
+	t.Setenv("FAKE_APT_UPDATE", "")
+	if _, err := d.Fetch(t.Context(), arch(t, "amd64"), "bookworm", ""); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(stamp); err != nil || time.Since(st.ModTime()) > time.Hour {
+		t.Fatalf("stamp not renewed: %v", err)
+	}
+}
+
+// TestAptSandbox: apt as root keeps its _apt download sandbox when the
+// cache lets _apt in (the download directory is handed to it), and falls
+// back to root, saying why, when it does not (a cache below /root).
+func TestAptSandbox(t *testing.T) {
+	sandbox := &user.User{Username: "_apt", Uid: "4242", Gid: "4243"}
+	for _, tc := range []struct {
+		name  string
+		open  bool // the cache's parents let others search them
+		want  string
+		wantN string
+	}{
+		{"reachable cache", true, "download in a directory of uid 4242", "Sandbox::User=root"},
+		{"cache below a 0700 directory", false, "Sandbox::User=root", "uid 4242"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.open && os.Geteuid() != 0 {
+				t.Skip("handing the download directory to the sandbox user needs root")
+			}
+			dir := fakeTools(t, false)
+			// t.TempDir and its parent are 0700, like /root; opened, like
+			// /var/cache.
+			if tc.open {
+				os.Chmod(dir, 0o755)
+				os.Chmod(filepath.Dir(dir), 0o755)
+			}
+			cache := filepath.Join(dir, "cache")
+			var logs []string
+			d := &Debian{Cache: cache, HostCodename: "bookworm",
+				Sources:    []Source{{URI: "http://deb.example/debian", Suite: "bookworm"}},
+				Logf:       func(f string, a ...any) { logs = append(logs, fmt.Sprintf(f, a...)) },
+				Backoff:    time.Millisecond,
+				euid:       func() int { return 0 },
+				lookupUser: func(string) (*user.User, error) { return sandbox, nil }}
+			if _, err := d.Fetch(t.Context(), arch(t, "amd64"), "bookworm", ""); err != nil {
+				t.Fatal(err)
+			}
+			log, _ := os.ReadFile(filepath.Join(dir, "log"))
+			if !strings.Contains(string(log), tc.want) || strings.Contains(string(log), tc.wantN) {
+				t.Errorf("apt calls (want %q, not %q):\n%s", tc.want, tc.wantN, log)
+			}
+			said := strings.Contains(strings.Join(logs, "\n"), "apt downloads as root, not as its sandbox user _apt: _apt cannot enter ")
+			if said == tc.open {
+				t.Errorf("fallback said: %v; log %q", said, logs)
+			}
+		})
+	}
+	// No _apt user: root, and why.
+	d := &Debian{euid: func() int { return 0 }, lookupUser: func(string) (*user.User, error) { return nil, user.UnknownUserError("_apt") }}
+	if sb, why := d.sandbox(t.TempDir()); sb != nil || why != "there is no user _apt here" {
+		t.Errorf("no _apt: %v %q", sb, why)
 	}
 }

@@ -13,9 +13,12 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kvmconform/kvmconform/ci/internal/target"
 )
@@ -163,6 +166,48 @@ type Result struct {
 	Finished bool
 	// ExitErr is QEMU's exit error (nil for status 0).
 	ExitErr error
+	// ConsoleDropped counts the bytes dropped from the start of a console
+	// longer than RunOptions.MaxConsole; Console then starts with a line
+	// saying so.
+	ConsoleDropped int64
+}
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	max     int
+	buf     []byte
+	dropped int64
+}
+
+func (b *tailBuffer) Write(p []byte) {
+	b.buf = append(b.buf, p...)
+	// Drop in steps of a quarter, so that the copying stays linear.
+	if len(b.buf) > b.max+b.max/4 {
+		cut := len(b.buf) - b.max
+		b.dropped += int64(cut)
+		b.buf = b.buf[:copy(b.buf, b.buf[cut:])]
+	}
+}
+
+// Bytes returns the kept console: all of it, or a line naming what was
+// dropped and the last max bytes from the first line start on.
+func (b *tailBuffer) Bytes() []byte {
+	if len(b.buf) > b.max {
+		cut := len(b.buf) - b.max
+		b.dropped += int64(cut)
+		b.buf = b.buf[:copy(b.buf, b.buf[cut:])]
+	}
+	if b.dropped == 0 {
+		return b.buf
+	}
+	rest := b.buf
+	if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+		b.dropped += int64(i + 1)
+		rest = rest[i+1:]
+	}
+	note := fmt.Sprintf("[kvmconform: the console was longer than %d bytes; its first %d bytes were dropped]\n", b.max, b.dropped)
+	out := make([]byte, 0, len(note)+len(rest))
+	return append(append(out, note...), rest...)
 }
 
 // RunOptions control a QEMU run.
@@ -180,16 +225,42 @@ type RunOptions struct {
 	// shown what they wait for, instead of racing a real timer against
 	// the boot.
 	After func(time.Duration) <-chan time.Time
+	// MaxConsole bounds Result.Console (default DefaultMaxConsole): of a
+	// longer console the tail is kept, after a line saying how much was
+	// dropped.
+	MaxConsole int
 }
+
+// DefaultMaxConsole is how much console Run keeps by default; a run's
+// console is well below 1 MiB, and what matters (the frames, the exit
+// marker) comes last.
+const DefaultMaxConsole = 64 << 20
+
+// maxDoneLine is how much of a console line Run keeps for RunOptions.Done
+// (the tail of a longer line).
+const maxDoneLine = 64 << 10
 
 // Run runs argv (argv[0] resolved with PATH) until it exits, the deadline
 // passes or ctx is cancelled. It returns an error only if QEMU could not be
 // started or ctx was cancelled; a non-zero exit is in Result.ExitErr.
+//
+// QEMU gets SIGKILL when the runner dies (Pdeathsig), so a killed runner
+// leaves no emulator behind. The kernel sends it when the thread that
+// started QEMU exits, not the process, so Run keeps its goroutine on that
+// OS thread (runtime.LockOSThread) from the start until QEMU is reaped:
+// no other goroutine runs there, so the Go runtime cannot end that thread
+// under a running QEMU (it ends a thread whose goroutine exits locked).
 func Run(ctx context.Context, argv []string, o RunOptions) (*Result, error) {
 	if o.Grace == 0 {
 		o.Grace = 10 * time.Second
 	}
+	if o.MaxConsole <= 0 {
+		o.MaxConsole = DefaultMaxConsole
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
@@ -211,28 +282,38 @@ func Run(ctx context.Context, argv []string, o RunOptions) (*Result, error) {
 
 	res := &Result{}
 	var mu sync.Mutex
-	var console bytes.Buffer
+	console := tailBuffer{max: o.MaxConsole}
 	finished := make(chan struct{})
 	readDone := make(chan struct{})
 	go func() {
 		defer close(readDone)
 		r := bufio.NewReaderSize(stdout, 64*1024)
 		seen := false
+		// line is the current line (its last maxDoneLine bytes) for
+		// Done; a chunk is a line or, of a longer one, a buffer's worth.
+		var line []byte
 		for {
-			line, err := r.ReadBytes('\n')
-			if len(line) > 0 {
+			chunk, err := r.ReadSlice('\n')
+			if len(chunk) > 0 {
 				mu.Lock()
-				console.Write(line)
+				console.Write(chunk)
 				mu.Unlock()
 				if o.Console != nil {
-					_, _ = o.Console.Write(line)
+					_, _ = o.Console.Write(chunk)
 				}
-				if !seen && o.Done != nil && o.Done(string(line)) {
-					seen = true
-					close(finished)
+				line = append(line, chunk...)
+				if len(line) > maxDoneLine {
+					line = line[:copy(line, line[len(line)-maxDoneLine:])]
+				}
+				if chunk[len(chunk)-1] == '\n' || err != nil && err != bufio.ErrBufferFull {
+					if !seen && o.Done != nil && o.Done(string(line)) {
+						seen = true
+						close(finished)
+					}
+					line = line[:0]
 				}
 			}
-			if err != nil {
+			if err != nil && err != bufio.ErrBufferFull {
 				return
 			}
 		}
@@ -284,6 +365,7 @@ wait:
 	mu.Lock()
 	res.Console = console.Bytes()
 	mu.Unlock()
+	res.ConsoleDropped = console.dropped
 	res.Stderr = stderr.String()
 	if cancelled != nil {
 		return res, cancelled
@@ -319,6 +401,105 @@ func Tail(console []byte, n int) string {
 		return "(no console output)"
 	}
 	return strings.Join(lines, " | ")
+}
+
+// TerminalWriter returns a writer that passes what the guest writes on to
+// w (a terminal, for -v) without its control characters and escape
+// sequences: newlines and tabs stay, carriage returns, other C0 and C1
+// controls, ANSI escape sequences (CSI, OSC up to BEL or ST, and two-byte
+// ones) and invalid UTF-8 go. Sequences split between writes are handled.
+// Errors of w are returned.
+func TerminalWriter(w io.Writer) io.Writer { return &termWriter{w: w} }
+
+type termState int
+
+const (
+	termText   termState = iota
+	termEsc              // after ESC
+	termCSI              // in ESC [ ... final byte
+	termString           // in ESC ] (or P, X, ^, _) ... BEL or ESC \
+	termStrEsc           // ESC inside a string
+)
+
+type termWriter struct {
+	w     io.Writer
+	state termState
+	// part is an incomplete UTF-8 sequence from the end of the last
+	// write.
+	part []byte
+	out  []byte
+}
+
+func (t *termWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	if len(t.part) > 0 {
+		p = append(t.part, p...)
+		t.part = nil
+	}
+	t.out = t.out[:0]
+	for len(p) > 0 {
+		r, size := utf8.DecodeRune(p)
+		if r == utf8.RuneError && size <= 1 && !utf8.FullRune(p) {
+			t.part = append([]byte{}, p...)
+			break
+		}
+		c := p[:size]
+		p = p[size:]
+		switch t.state {
+		case termEsc:
+			switch {
+			case r == '[':
+				t.state = termCSI
+			case r == ']' || r == 'P' || r == 'X' || r == '^' || r == '_':
+				t.state = termString
+			case r == 0x1b:
+			default:
+				t.state = termText
+			}
+			continue
+		case termCSI:
+			if r >= 0x40 && r <= 0x7e {
+				t.state = termText
+			}
+			continue
+		case termString:
+			switch r {
+			case 0x07:
+				t.state = termText
+			case 0x1b:
+				t.state = termStrEsc
+			}
+			continue
+		case termStrEsc:
+			if r == '\\' {
+				t.state = termText
+			} else if r != 0x1b {
+				t.state = termString
+			}
+			continue
+		}
+		switch {
+		case r == 0x1b:
+			t.state = termEsc
+		case r == 0x9b: // C1 CSI
+			t.state = termCSI
+		case r == 0x9d: // C1 OSC
+			t.state = termString
+		case r == '\n' || r == '\t':
+			t.out = append(t.out, c...)
+		case r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0:
+		case r == utf8.RuneError && size == 1:
+			t.out = append(t.out, "\uFFFD"...)
+		default:
+			t.out = append(t.out, c...)
+		}
+	}
+	if len(t.out) > 0 {
+		if _, err := t.w.Write(t.out); err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
 }
 
 // ansi matches terminal escape sequences (firmware clears the screen).

@@ -1,12 +1,18 @@
 package qemu
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -194,4 +200,141 @@ func TestRunDeadlineAndDone(t *testing.T) {
 			t.Fatal("missing binary started")
 		}
 	})
+}
+
+// TestTerminalWriter: what -v copies to the terminal has no escape
+// sequences or control characters, however the writes split them.
+func TestTerminalWriter(t *testing.T) {
+	in := "\x1bc\x1b[?7l\x1b[2J\x1b[0mSeaBIOS\r\n" + // firmware clearing the screen
+		"\x1b]0;owned title\x07\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\\n" + // OSC: title, hyperlink
+		"bell\x07 bs\x08 nul\x00 del\x7f c1\u009b31m csi\u0085nel\n" +
+		"tab\tünïcødé ✓ \xff\xfe bad\n" +
+		"\x1bPqsixel data\x1b\\after dcs\x1b7\x1b8\n"
+	want := "SeaBIOS\nlink\nbell bs nul del c1 csinel\ntab\tünïcødé ✓ \uFFFD\uFFFD bad\nafter dcs\n"
+	for _, split := range []int{len(in), 1, 2, 3, 7} {
+		var out bytes.Buffer
+		w := TerminalWriter(&out)
+		for s := in; len(s) > 0; {
+			n := min(split, len(s))
+			if k, err := w.Write([]byte(s[:n])); err != nil || k != n {
+				t.Fatalf("Write = %d, %v", k, err)
+			}
+			s = s[n:]
+		}
+		if out.String() != want {
+			t.Errorf("writes of %d bytes:\n got %q\nwant %q", split, out.String(), want)
+		}
+	}
+}
+
+// TestRunBoundsConsole plants a guest that writes more than MaxConsole,
+// most of it one line: Run keeps the tail from a line start on, says how
+// much it dropped, and still sees the done marker at the end of the long
+// line.
+func TestRunBoundsConsole(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	// 4 MiB of 'x' on one line ending with the marker, 512 KiB of 'y',
+	// a 1 MiB limit.
+	script := "echo first; head -c 4194304 /dev/zero | tr '\\0' x; echo DONE; head -c 524288 /dev/zero | tr '\\0' y; echo; echo last"
+	res, err := Run(context.Background(), []string{sh, "-c", script}, RunOptions{
+		Deadline: time.Hour, MaxConsole: 1 << 20,
+		Done: func(l string) bool { return strings.HasSuffix(l, "DONE\n") },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := string(res.Console)
+	if !res.Finished {
+		t.Error("done line after a 4 MiB line not seen")
+	}
+	if len(c) > 1<<20+200 || len(c) < 512<<10 || !strings.HasPrefix(c, "[kvmconform: the console was longer than 1048576 bytes; its first ") ||
+		strings.Contains(c, "first\n") || strings.Contains(c, "x") || !strings.HasSuffix(c, "yy\nlast\n") {
+		t.Errorf("console of %d bytes: %.120q ... %q", len(c), c, c[max(0, len(c)-20):])
+	}
+	if res.ConsoleDropped < 3<<20 {
+		t.Errorf("dropped %d", res.ConsoleDropped)
+	}
+}
+
+// helperEnv makes the test binary the runner of TestKilledRunnerKillsQEMU.
+const helperEnv = "KVMCONFORM_TEST_QEMU_RUNNER"
+
+// TestHelperRunner is not a test: run with helperEnv set, it is a runner
+// that starts a QEMU stand-in (a shell that prints its pid and sleeps for
+// an hour) and waits.
+func TestHelperRunner(t *testing.T) {
+	if os.Getenv(helperEnv) != "1" {
+		t.Skip("helper process for TestKilledRunnerKillsQEMU")
+	}
+	// A busy runtime: goroutines that lock threads and exit, so that the
+	// runtime ends threads while the stand-in runs. Only the thread that
+	// started it must stay.
+	go func() {
+		for {
+			done := make(chan struct{})
+			go func() { runtime.LockOSThread(); close(done) }()
+			<-done
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	_, err := Run(context.Background(), []string{"sh", "-c", "echo qemu-pid $$; exec sleep 3600"}, RunOptions{Deadline: time.Hour, Console: os.Stdout})
+	t.Fatalf("Run returned: %v", err)
+}
+
+// TestKilledRunnerKillsQEMU plants a runner killed with SIGKILL while its
+// QEMU runs: QEMU must die with it (Pdeathsig), not run on for minutes.
+// The check waits for the stand-in's death, however long the machine takes
+// to deliver it; without Pdeathsig it would sleep for an hour, and the
+// test fails after a minute.
+func TestKilledRunnerKillsQEMU(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperRunner$", "-test.v")
+	cmd.Env = append(os.Environ(), helperEnv+"=1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	pid := 0
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if _, err := fmt.Sscanf(sc.Text(), "qemu-pid %d", &pid); err == nil {
+			break
+		}
+	}
+	if pid == 0 {
+		t.Fatalf("the helper never started its QEMU: %v", sc.Err())
+	}
+	go io.Copy(io.Discard, out)
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	deadline := time.Now().Add(time.Minute)
+	for alive(pid) {
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("QEMU (pid %d) still runs a minute after its runner was killed", pid)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// alive reports whether pid exists and is not a zombie (an orphan is
+// reaped by init, which may be slow or, in a container, never).
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 && i+2 < len(s) {
+		return s[i+2] != 'Z' && s[i+2] != 'X'
+	}
+	return true
 }

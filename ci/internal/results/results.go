@@ -257,8 +257,10 @@ func wall(d time.Duration) string {
 	return fmt.Sprintf("%.1fs", d.Seconds())
 }
 
+// firstLine shortens an error for the table's note: its lines (errors.Join
+// joins with newlines) become one, cut at 200 characters.
 func firstLine(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
+	s = strings.ReplaceAll(strings.TrimSpace(s), "\n", "; ")
 	if len(s) > 200 {
 		s = s[:197] + "..."
 	}

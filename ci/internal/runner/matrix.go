@@ -183,7 +183,9 @@ func ProgressLine(row results.Row) string {
 	wall := row.Wall.Round(100 * time.Millisecond)
 	switch {
 	case row.Err != nil:
-		return fmt.Sprintf("%s: ERROR after %s: %v", what, wall, row.Err)
+		// Joined errors, one line: each of them, not only the first.
+		msg := strings.ReplaceAll(row.Err.Error(), "\n", "; ")
+		return fmt.Sprintf("%s: ERROR after %s: %s", what, wall, msg)
 	case row.Note != "":
 		return fmt.Sprintf("%s: %s (%s)", what, row.Note, wall)
 	}

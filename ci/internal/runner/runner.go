@@ -99,6 +99,8 @@ type Runner struct {
 	// after is the clock of the boot deadline (nil: real timers); tests
 	// replace it to end a boot when the guest has shown a hang.
 	after func(time.Duration) <-chan time.Time
+	// tmpLock holds tmp's flock (see makeTempDir).
+	tmpLock *os.File
 }
 
 type builtArch struct {
@@ -115,11 +117,19 @@ func New(opt Options) (*Runner, error) {
 	if opt.Timeout <= 0 {
 		return nil, fmt.Errorf("timeout must be positive, got %s", opt.Timeout)
 	}
-	tmp, err := os.MkdirTemp("", "kvmconform-ci-*")
+	// A runner killed before its Close left its directory (tens of MB).
+	swept, sweepErrs := sweepTempDirs(os.TempDir())
+	tmp, lock, err := makeTempDir(os.TempDir())
 	if err != nil {
-		return nil, fmt.Errorf("temporary directory: %w", err)
+		return nil, err
 	}
-	r := &Runner{opt: opt, tmp: tmp, built: map[string]*builtArch{}}
+	r := &Runner{opt: opt, tmp: tmp, tmpLock: lock, built: map[string]*builtArch{}}
+	for _, d := range swept {
+		r.logf("removed %s, left by a runner that is gone", d)
+	}
+	for _, err := range sweepErrs {
+		r.logf("warning: stale temporary directory: %v", err)
+	}
 	r.build = &gobuild.Builder{Dir: opt.SuiteDir, Pattern: opt.SuitePattern, InitDir: opt.InitDir,
 		Out: filepath.Join(tmp, "build"), Logf: r.logf}
 	srcs, codename := opt.Sources, opt.HostCodename
@@ -134,7 +144,13 @@ func New(opt Options) (*Runner, error) {
 }
 
 // Close removes the temporary files.
-func (r *Runner) Close() error { return os.RemoveAll(r.tmp) }
+func (r *Runner) Close() error {
+	err := os.RemoveAll(r.tmp)
+	if r.tmpLock != nil {
+		r.tmpLock.Close()
+	}
+	return err
+}
 
 func (r *Runner) logf(format string, args ...any) {
 	if r.opt.Log != nil {
@@ -370,23 +386,25 @@ func (r *Runner) Boot(ctx context.Context, t Target) (row results.Row) {
 
 	stage, serr := results.NewStage(filepath.Join(r.opt.Out, t.Arch.GOARCH+"-"+label))
 	if serr != nil {
-		row.Err = errors.Join(row.Err, serr)
-		return row
+		// The output cannot be written, but the boot's own outcome must
+		// still be said: analyse into the temporary directory and report
+		// both, the output's error last.
+		defer func() { row.Err = errors.Join(row.Err, serr) }()
+		if stage, err = results.NewStage(filepath.Join(r.tmp, "out", t.Arch.GOARCH+"-"+label)); err != nil {
+			row.Err = errors.Join(row.Err, err)
+			return row
+		}
 	}
 	defer stage.Abort()
 
 	counts, suites, verdict, gerr := r.analyse(res, spec.Config, &meta, stage, e.machine.Binary, t.Arch.GOARCH)
-	if row.Err == nil {
-		row.Err = gerr
-	}
+	row.Err = errors.Join(row.Err, gerr)
 	row.Counts = counts
 	row.Expect = verdict
 	if r.opt.Repeat > 1 && meta.Guest != nil {
 		remark, err := repeatRemark(meta.Guest.Suites, r.opt.Repeat)
 		row.Remark = remark
-		if row.Err == nil {
-			row.Err = err
-		}
+		row.Err = errors.Join(row.Err, err)
 	}
 	if k.Fallback != "" {
 		row.Remark = strings.TrimSpace("kernel " + k.Version + " (fallback, see metadata.json) " + row.Remark)
