@@ -27,6 +27,7 @@ import (
 	"github.com/kvmconform/kvmconform/ci/internal/qemu"
 	"github.com/kvmconform/kvmconform/ci/internal/results"
 	"github.com/kvmconform/kvmconform/ci/internal/target"
+	"github.com/kvmconform/kvmconform/ci/internal/variant"
 	"github.com/kvmconform/kvmconform/expectations"
 )
 
@@ -75,6 +76,19 @@ type Target struct {
 	Kernel string
 	// Modules is the modules directory for a kernel image (optional).
 	Modules string
+	// Variant selects one of the architecture's KVM implementations
+	// (package variant: "nvhe", "pr"; "" is the default). It names the
+	// output directory <arch>-<kernel label>-<variant>.
+	Variant string
+}
+
+// Dir is the name of the target's output directory below Options.Out.
+func (t Target) Dir() string {
+	d := t.Arch.GOARCH + "-" + KernelLabel(t.Kernel)
+	if t.Variant != "" {
+		d += "-" + t.Variant
+	}
+	return d
 }
 
 // Runner runs boots. It owns a temporary directory; call Close.
@@ -129,11 +143,15 @@ func (r *Runner) logf(format string, args ...any) {
 	}
 }
 
-// Kernel resolves a target's kernel.
+// Kernel resolves a target's kernel, with the KVM modules of its variant.
 func (r *Runner) Kernel(ctx context.Context, t Target) (*kernel.Kernel, error) {
+	v, err := variant.Lookup(t.Arch.GOARCH, t.Variant)
+	if err != nil {
+		return nil, err
+	}
 	spec, ok, err := kernel.ParseDebianSpec(t.Kernel)
 	if !ok {
-		return kernel.Local(ctx, t.Arch, t.Kernel, t.Modules)
+		return kernel.LocalModules(ctx, t.Arch, t.Kernel, t.Modules, v.Modules)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("--kernel %s: %w", t.Kernel, err)
@@ -143,6 +161,8 @@ func (r *Runner) Kernel(ctx context.Context, t Target) (*kernel.Kernel, error) {
 	}
 	r.fetchMu.Lock() // apt's cache and lists are not for concurrent use
 	defer r.fetchMu.Unlock()
+	r.debian.Modules = v.Modules // under fetchMu, like the fetch
+	defer func() { r.debian.Modules = nil }()
 	return r.debian.Fetch(ctx, t.Arch, spec.Release, spec.Version)
 }
 
@@ -230,6 +250,14 @@ type Metadata struct {
 	Guest          *guestconf.Meta   `json:"guest,omitempty"`
 	Frames         map[string]string `json:"frameErrors,omitempty"`
 	Expectations   *ExpectationsMeta `json:"expectations,omitempty"`
+
+	// Variant is the target's variant ("" for the architecture's
+	// default), KVMImplementation what it runs and KVMMode the mode the
+	// guest's kernel reported (arm64 vhe or nvhe, ppc64le hv or pr, with
+	// the line it came from).
+	Variant           string        `json:"variant,omitempty"`
+	KVMImplementation string        `json:"kvmImplementation,omitempty"`
+	KVMMode           *variant.Mode `json:"kvmMode,omitempty"`
 }
 
 // ExpectationsMeta is what the expectations made of a row, one line each.
@@ -284,9 +312,15 @@ type SuiteResult struct {
 // carries the counts and, when the run did not complete, the error.
 func (r *Runner) Boot(ctx context.Context, t Target) (row results.Row) {
 	start := time.Now()
-	label := KernelLabel(t.Kernel)
-	row = results.Row{Arch: t.Arch.GOARCH, Kernel: KernelName(t.Kernel)}
+	row = results.Row{Arch: t.Arch.GOARCH, Kernel: KernelName(t.Kernel), Variant: t.Variant}
 	defer func() { row.Wall = time.Since(start) }()
+	if v, err := variant.Lookup(t.Arch.GOARCH, t.Variant); err == nil && v.UnavailableFor(t.Kernel) != "" {
+		row.Note = v.UnavailableFor(t.Kernel)
+		if v.Unavailable != "" { // not a matter of the kernel
+			row.Kernel = ""
+		}
+		return row
+	}
 
 	e, err := r.resolve(ctx, t)
 	if err != nil {
@@ -316,9 +350,10 @@ func (r *Runner) Boot(ctx context.Context, t Target) (row results.Row) {
 	k := e.kernel
 	meta := Metadata{Arch: t.Arch.GOARCH, Kernel: t.Kernel, KernelImage: k.Image, KernelPackage: k.Package,
 		PackageVersion: k.Version, KernelFallback: k.Fallback, KernelRelease: k.Release, KVMBuiltin: k.Builtin, KVMModules: []string{},
-		QEMU: qemu.Version(ctx, e.bin), QEMUCommand: argv, GinkgoArgs: r.opt.GinkgoArgs, Started: start.UTC()}
+		QEMU: qemu.Version(ctx, e.bin), QEMUCommand: argv, GinkgoArgs: r.opt.GinkgoArgs, Started: start.UTC(),
+		Variant: t.Variant, KVMImplementation: e.variant.KVM}
 
-	stage, serr := results.NewStage(filepath.Join(r.opt.Out, t.Arch.GOARCH+"-"+label))
+	stage, serr := results.NewStage(filepath.Join(r.opt.Out, t.Dir()))
 	if serr != nil {
 		row.Err = errors.Join(row.Err, serr)
 		return row
@@ -328,6 +363,15 @@ func (r *Runner) Boot(ctx context.Context, t Target) (row results.Row) {
 	counts, suites, verdict, gerr := r.analyse(res, spec.Config, &meta, stage, e.machine.Binary, t.Arch.GOARCH)
 	if row.Err == nil {
 		row.Err = gerr
+	}
+	if meta.Guest != nil {
+		mode := variant.DetectMode(t.Arch.GOARCH, readFile(stage.Path("dmesg.log")), moduleNames(meta))
+		if mode.Name != "" {
+			meta.KVMMode = &mode
+		}
+		if err := e.variant.CheckMode(mode); err != nil && row.Err == nil {
+			row.Err = err
+		}
 	}
 	row.Counts = counts
 	row.Expect = verdict
@@ -363,6 +407,7 @@ func (r *Runner) Boot(ctx context.Context, t Target) (row results.Row) {
 // emulator is a target's QEMU and kernel, resolved before anything is
 // built.
 type emulator struct {
+	variant variant.Variant
 	machine qemu.Machine
 	bin     string // the emulator's path
 	kernel  *kernel.Kernel
@@ -373,10 +418,18 @@ func (r *Runner) resolve(ctx context.Context, t Target) (*emulator, error) {
 	if !t.Arch.Bootable() {
 		return nil, fmt.Errorf("%s: %s", t.Arch.GOARCH, t.Arch.NoKVM)
 	}
+	v, err := variant.Lookup(t.Arch.GOARCH, t.Variant)
+	if err != nil {
+		return nil, err
+	}
+	if why := v.UnavailableFor(t.Kernel); why != "" {
+		return nil, errors.New(why)
+	}
 	m, err := qemu.For(t.Arch)
 	if err != nil {
 		return nil, err
 	}
+	m = v.Apply(m)
 	bin, err := m.Check()
 	if err != nil {
 		return nil, err
@@ -385,7 +438,7 @@ func (r *Runner) resolve(ctx context.Context, t Target) (*emulator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &emulator{machine: m, bin: bin, kernel: k}, nil
+	return &emulator{variant: v, machine: m, bin: bin, kernel: k}, nil
 }
 
 // run completes spec (the kernel's KVM modules, whether the guest must find
@@ -399,7 +452,7 @@ func (r *Runner) run(ctx context.Context, t Target, e *emulator, spec *initramfs
 	for _, mod := range e.kernel.Modules {
 		spec.Modules = append(spec.Modules, initramfs.Module{Name: mod.Name, Path: mod.Path})
 	}
-	name := t.Arch.GOARCH + "-" + KernelLabel(t.Kernel)
+	name := t.Dir()
 	if job != "" {
 		name += "-" + job
 	}
@@ -408,9 +461,13 @@ func (r *Runner) run(ctx context.Context, t Target, e *emulator, spec *initramfs
 	if err := initramfs.Write(initrd, *spec); err != nil {
 		return nil, nil, err
 	}
-	argv := e.machine.Command(qemu.Options{Kernel: e.kernel.Image, Initrd: initrd})
+	argv := e.machine.Command(e.variant.Options(qemu.Options{Kernel: e.kernel.Image, Initrd: initrd}))
 	argv[0] = e.bin
-	msg := fmt.Sprintf("booting %s %s (%s) with %s", t.Arch.GOARCH, t.Kernel, filepath.Base(e.kernel.Image), e.machine.Binary)
+	what := t.Arch.GOARCH
+	if t.Variant != "" {
+		what += " (variant " + t.Variant + ")"
+	}
+	msg := fmt.Sprintf("booting %s %s (%s) with %s", what, t.Kernel, filepath.Base(e.kernel.Image), e.machine.Binary)
 	if job != "" {
 		msg += " to run " + job
 	}
