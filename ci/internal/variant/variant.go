@@ -79,7 +79,7 @@ var all = []Variant{
 	{GOARCH: "ppc64le", Name: "powernv8", KVM: "kvm_hv (Book3S HV) on a bare-metal POWER8 (QEMU powernv8 with skiboot): kvmppc_run_vcpu / kvmppc_run_core and the real-mode entry",
 		Machine: []string{"-M", "powernv8", "-cpu", "power8"}, Memory: "2G",
 		Firmware: Skiboot, FirmwarePackage: "qemu-system-data", Mode: "hv",
-		OffMatrix: "kvm_hv loads, but no guest runs its first instruction: the vCPUs sit at the program-check vector (pc=0x700, SRR1 illegal instruction) until the watchdog; arch/ppc64 sets vCPUs up for a radix host, and a POWER8 host gives hash-MMU (HPT, VRMA) guests"},
+		OffMatrix: "kvm_hv loads, but no guest runs its first instruction: the vCPUs sit at the program-check vector (pc=0x700, SRR1 illegal instruction) until the watchdog; on a hash-MMU host the real-mode guest's doorbell store finds no HPTE in the VRMA and kvmppc_hdsi gives the guest a DSI instead of an MMIO exit (see docs/implementations.md)"},
 	{GOARCH: "riscv64", KVM: "RISC-V KVM on the H extension, emulated by QEMU TCG"},
 	{GOARCH: "s390x", KVM: "s390 KVM (SIE)"},
 	{GOARCH: "s390x", Name: "hercules", KVM: "s390 KVM (SIE) under the Hercules emulator (Debian's hercules 3.13)",
