@@ -5,12 +5,13 @@
 //	go run ./ci run --arch arm64 --kernel debian:bookworm
 //	go run ./ci run --arch ppc64le --kernel debian:trixie=6.12.117-1
 //	go run ./ci run --arch amd64 --kernel ./vmlinuz --modules ./lib/modules/6.9.0
+//	go run ./ci run --arch arm64 --variant nvhe
 //	go run ./ci run --matrix
 //	go run ./ci run --arch arm64 --bundle kvmconform-arm64.tar.gz
 //
 // The guest runs the one conformance binary (cmd/kvmconform, cross-built
 // for the architecture): kvmconform run --area NAME for each suite.
-// Results go to out/qemu/<arch>-<kernel>/: each suite's Ginkgo JSON report
+// Results go to out/qemu/<arch>-<kernel>[-<variant>]/: each suite's Ginkgo JSON report
 // and JUnit XML, console.log, dmesg.log and metadata.json.
 package main
 
@@ -37,6 +38,7 @@ import (
 	"github.com/kvmconform/kvmconform/ci/internal/results"
 	"github.com/kvmconform/kvmconform/ci/internal/runner"
 	"github.com/kvmconform/kvmconform/ci/internal/target"
+	"github.com/kvmconform/kvmconform/ci/internal/variant"
 	"github.com/kvmconform/kvmconform/expectations"
 	"github.com/kvmconform/kvmconform/internal/bundle"
 	"github.com/kvmconform/kvmconform/reports"
@@ -59,6 +61,7 @@ var errUsage = errors.New("usage")
 
 type config struct {
 	arch, kernel, modules string
+	variant               string
 	ginkgoArgs            string
 	labelFilter           string
 	focus, skip           []string
@@ -125,8 +128,8 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	c.opt.RunArgs = runArgs
 
 	switch {
-	case c.matrix && (c.arch != "" || c.kernel != "" || c.modules != ""):
-		return nil, fmt.Errorf("%w: --matrix runs every arch and kernel; do not combine it with --arch, --kernel or --modules", errUsage)
+	case c.matrix && (c.arch != "" || c.kernel != "" || c.modules != "" || c.variant != ""):
+		return nil, fmt.Errorf("%w: --matrix runs every arch, kernel and variant; do not combine it with --arch, --kernel, --modules or --variant", errUsage)
 	case c.matrix && c.opt.Bundle != "":
 		return nil, fmt.Errorf("%w: --bundle holds one architecture's binary; give it with --arch, not --matrix", errUsage)
 	case !c.matrix && (c.jobs != 1 || c.shard != ""):
@@ -147,6 +150,9 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	if !c.matrix {
 		if err := resolveTarget(&c.arch, &c.kernel, c.modules); err != nil {
 			return nil, err
+		}
+		if _, err := variant.Lookup(c.arch, c.variant); err != nil {
+			return nil, fmt.Errorf("%w: --variant: %v", errUsage, err)
 		}
 	}
 	if c.verbose {
@@ -250,6 +256,7 @@ func newFlags(c *config, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.arch, "arch", "", "target architecture: amd64, arm64, ppc64le, riscv64 (booted); s390x, mips64le (cross-built and vetted only)")
 	fs.StringVar(&c.kernel, "kernel", "", "debian:bookworm (6.1), debian:trixie (6.12), either with =VERSION to pin one package version (debian:trixie=6.12.117-1), or a kernel image file (default debian:bookworm; riscv64: debian:trixie)")
 	fs.StringVar(&c.modules, "modules", "", "with a kernel image file: directory searched for the KVM modules and their dependencies")
+	fs.StringVar(&c.variant, "variant", "", variantUsage())
 	fs.BoolVar(&c.matrix, "matrix", false, "run every arch x kernel combination and print the table")
 	fs.IntVar(&c.jobs, "jobs", 1, "with --matrix: boot this many guests at once (builds and kernel downloads stay one at a time)")
 	fs.StringVar(&c.shard, "shard", "", "with --matrix: run only slice i of n (i/n, e.g. 2/3): the rows whose position in the matrix is i-1 modulo n")
@@ -341,8 +348,8 @@ func runSuites(ctx context.Context, r *runner.Runner, c *config, stdout, stderr 
 	} else {
 		a, _ := target.Parse(c.arch)
 		var row results.Row
-		if a.Bootable() {
-			row = r.Boot(ctx, runner.Target{Arch: a, Kernel: c.kernel, Modules: c.modules})
+		if a.Bootable() || c.variant != "" {
+			row = r.Boot(ctx, runner.Target{Arch: a, Kernel: c.kernel, Modules: c.modules, Variant: c.variant})
 		} else {
 			row = r.CrossOnly(ctx, a)
 		}

@@ -128,6 +128,10 @@ type Debian struct {
 	HostCodename string
 	// Logf reports progress; may be nil.
 	Logf func(format string, args ...any)
+	// Modules, if set, are the KVM modules to extract instead of
+	// KVMModules(a) (a variant's, e.g. kvm_pr); such a kernel is cached in
+	// a directory of its own (see cacheDir).
+	Modules []string
 	// Tries is how many times one package version is downloaded before
 	// Fetch gives up on it (default 3); Backoff is the wait after the
 	// first failed try, doubled after each further one (default 5s).
@@ -199,7 +203,7 @@ func loadManifest(dir, release string, wanted []string) (*Kernel, error) {
 // Cached returns the newest kernel of a release for an architecture that is
 // already in the cache, without touching the network.
 func Cached(cache string, a target.Arch, release string) (*Kernel, error) {
-	ks := cachedKernels(cache, a, release)
+	ks := cachedKernels(cache, a, release, KVMModules(a))
 	if len(ks) == 0 {
 		return nil, fmt.Errorf("%w: no debian %s %s kernel in %s", ErrNotFound, release, a.Debian, cache)
 	}
@@ -208,11 +212,11 @@ func Cached(cache string, a target.Arch, release string) (*Kernel, error) {
 
 // cachedKernels returns the kernels of a release for an architecture in the
 // cache, newest first.
-func cachedKernels(cache string, a target.Arch, release string) []*Kernel {
+func cachedKernels(cache string, a target.Arch, release string, wanted []string) []*Kernel {
 	dirs, _ := filepath.Glob(filepath.Join(cache, "kernels", a.Debian, "*", manifestName))
 	var out []*Kernel
 	for _, m := range dirs {
-		if k, err := loadManifest(filepath.Dir(m), release, KVMModules(a)); err == nil {
+		if k, err := loadManifest(filepath.Dir(m), release, wanted); err == nil {
 			out = append(out, k)
 		}
 	}

@@ -328,7 +328,7 @@ func indexImages(ctx context.Context, ar archive, f Flavour) ([]Package, error) 
 func (d *Debian) cachedOf(a target.Arch, release string, f Flavour) []*Kernel {
 	re := imageName(f)
 	var out []*Kernel
-	for _, k := range cachedKernels(d.Cache, a, release) {
+	for _, k := range cachedKernels(d.Cache, a, release, d.wanted(a)) {
 		if re.MatchString(strings.TrimSuffix(k.Package, "-unsigned")) {
 			out = append(out, k)
 		}
@@ -352,8 +352,8 @@ func (d *Debian) get(ctx context.Context, ar archive, a target.Arch, release str
 	if k := byVersion(cached, pkg.Version); k != nil {
 		return k, nil
 	}
-	wanted := KVMModules(a)
-	dir := filepath.Join(d.Cache, "kernels", a.Debian, pkg.Name+"_"+strings.ReplaceAll(pkg.Version, ":", "%3a"))
+	wanted := d.wanted(a)
+	dir := filepath.Join(d.Cache, "kernels", a.Debian, cacheDir(pkg, wanted, KVMModules(a)))
 	if k, err := loadManifest(dir, release, wanted); err == nil {
 		return k, nil
 	}

@@ -61,6 +61,12 @@ var releaseFromImage = regexp.MustCompile(`^(?:vmlinuz|vmlinux|Image|bzImage)-(.
 // directory (searched recursively for the KVM modules and their
 // dependencies).
 func Local(ctx context.Context, a target.Arch, image, modulesDir string) (*Kernel, error) {
+	return LocalModules(ctx, a, image, modulesDir, nil)
+}
+
+// LocalModules is Local with the KVM modules to look for (nil: the
+// architecture's KVMModules).
+func LocalModules(ctx context.Context, a target.Arch, image, modulesDir string, wanted []string) (*Kernel, error) {
 	st, err := os.Stat(image)
 	if err != nil {
 		return nil, fmt.Errorf("kernel image: %w", err)
@@ -76,7 +82,9 @@ func Local(ctx context.Context, a target.Arch, image, modulesDir string) (*Kerne
 	if m := releaseFromImage.FindStringSubmatch(filepath.Base(image)); m != nil {
 		k.Release = m[1]
 	}
-	wanted := KVMModules(a)
+	if wanted == nil {
+		wanted = KVMModules(a)
+	}
 	if modulesDir == "" {
 		k.Builtin = wanted
 		return k, nil

@@ -177,6 +177,10 @@ type Row struct {
 	// Remark is shown in the note column next to the counts (e.g. how
 	// many repeated runs passed).
 	Remark string
+	// Variant names the row's KVM implementation when it is not the
+	// architecture's default ("nvhe", "pr"); the ARCH column shows
+	// arch-variant.
+	Variant string
 }
 
 // Total sums the rows; a row with Err counts at least one failure (its
@@ -195,9 +199,18 @@ func Total(rows []Row) Counts {
 // Label names a row in the summary lines: "amd64 debian:trixie".
 func (r Row) Label() string {
 	if r.Kernel == "" {
+		return r.ArchName()
+	}
+	return r.ArchName() + " " + r.Kernel
+}
+
+// ArchName is the ARCH column: the architecture, with "-<variant>" for a
+// variant ("arm64-nvhe").
+func (r Row) ArchName() string {
+	if r.Variant == "" {
 		return r.Arch
 	}
-	return r.Arch + " " + r.Kernel
+	return r.Arch + "-" + r.Variant
 }
 
 // Table writes the matrix table, then what the expectations made of the
@@ -215,7 +228,7 @@ func Table(w io.Writer, rows []Row) error {
 		}
 		switch {
 		case r.Note != "" && r.Err == nil:
-			fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\t-\t%s\t%s\n", r.Arch, kernel, wall(r.Wall), r.Note)
+			fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\t-\t%s\t%s\n", r.ArchName(), kernel, wall(r.Wall), r.Note)
 		default:
 			note := r.Note
 			if r.Remark != "" {
@@ -224,7 +237,7 @@ func Table(w io.Writer, rows []Row) error {
 			if r.Err != nil {
 				note = "ERROR: " + firstLine(r.Err.Error())
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\n", r.Arch, kernel,
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\n", r.ArchName(), kernel,
 				r.Counts.Passed, r.Counts.Failed, r.Counts.Expected, r.Counts.Skipped, wall(r.Wall), note)
 		}
 	}

@@ -12,12 +12,15 @@ import (
 
 	"github.com/kvmconform/kvmconform/ci/internal/results"
 	"github.com/kvmconform/kvmconform/ci/internal/target"
+	"github.com/kvmconform/kvmconform/ci/internal/variant"
 )
 
 func jsonUnmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
 
 // MatrixTargets are the boots of the CI matrix: amd64, arm64 and ppc64le on
-// Debian bookworm (6.1) and trixie (6.12), riscv64 on trixie only.
+// Debian bookworm (6.1) and trixie (6.12), riscv64 on trixie only, each
+// architecture's default followed by its variants (package variant) on
+// their releases.
 func MatrixTargets() []Target {
 	var ts []Target
 	for _, a := range target.All() {
@@ -30,6 +33,32 @@ func MatrixTargets() []Target {
 			}
 			ts = append(ts, Target{Arch: a, Kernel: "debian:" + rel})
 		}
+		for _, v := range variant.Of(a.GOARCH) {
+			if v.Name == "" || v.UnavailableFor("debian:") != "" {
+				continue
+			}
+			for _, rel := range v.Releases {
+				ts = append(ts, Target{Arch: a, Kernel: "debian:" + rel, Variant: v.Name})
+			}
+		}
+	}
+	return ts
+}
+
+// MatrixUnavailable are the variants that cannot run on this machine, or
+// not with a Debian kernel: the matrix lists each as a row whose note says
+// why (Boot returns it without booting).
+func MatrixUnavailable() []Target {
+	var ts []Target
+	for _, v := range variant.All() {
+		if v.UnavailableFor("debian:") == "" {
+			continue
+		}
+		a, err := target.Parse(v.GOARCH)
+		if err != nil {
+			continue
+		}
+		ts = append(ts, Target{Arch: a, Variant: v.Name})
 	}
 	return ts
 }
@@ -84,24 +113,38 @@ func (s Shard) Has(k int) bool { return s.Count <= 1 || k%s.Count == s.Index-1 }
 // String renders the shard as i/n.
 func (s Shard) String() string { return fmt.Sprintf("%d/%d", s.Index, s.Count) }
 
-// matrixEntry is one row of the matrix: a boot or a cross-only build.
+// matrixEntry is one row of the matrix: a boot (or an unavailable
+// variant's note) or a cross-only build.
 type matrixEntry struct {
 	target *Target      // a boot
 	cross  *target.Arch // or an architecture that is only cross-built
 }
 
-// MatrixEntries lists the rows of the matrix in order (boots first), as
-// names like "amd64 debian:bookworm", for --shard to be checked against.
+// MatrixEntries lists the rows of the matrix in order (boots first, then
+// the cross-only architectures, then the unavailable variants), as names
+// like "amd64 debian:bookworm", "arm64 debian:trixie nvhe", "s390x" or
+// "amd64 intel", for --shard to be checked against.
 func MatrixEntries() []string {
 	var names []string
 	for _, e := range matrixEntries() {
 		if e.target != nil {
-			names = append(names, e.target.Arch.GOARCH+" "+e.target.Kernel)
+			names = append(names, entryName(*e.target))
 		} else {
 			names = append(names, e.cross.GOARCH)
 		}
 	}
 	return names
+}
+
+// entryName is "<arch> [<kernel>] [<variant>]".
+func entryName(t Target) string {
+	name := t.Arch.GOARCH
+	for _, s := range []string{t.Kernel, t.Variant} {
+		if s != "" {
+			name += " " + s
+		}
+	}
+	return name
 }
 
 func matrixEntries() []matrixEntry {
@@ -111,6 +154,9 @@ func matrixEntries() []matrixEntry {
 	}
 	for _, a := range MatrixCrossOnly() {
 		es = append(es, matrixEntry{cross: &a})
+	}
+	for _, t := range MatrixUnavailable() {
+		es = append(es, matrixEntry{target: &t})
 	}
 	return es
 }
@@ -176,10 +222,7 @@ func runMatrix(ctx context.Context, n, jobs int, progress io.Writer, row func(co
 
 // ProgressLine describes one finished row in one line.
 func ProgressLine(row results.Row) string {
-	what := row.Arch
-	if row.Kernel != "" {
-		what += " " + row.Kernel
-	}
+	what := row.Label()
 	wall := row.Wall.Round(100 * time.Millisecond)
 	switch {
 	case row.Err != nil:

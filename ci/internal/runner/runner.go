@@ -28,6 +28,7 @@ import (
 	"github.com/kvmconform/kvmconform/ci/internal/qemu"
 	"github.com/kvmconform/kvmconform/ci/internal/results"
 	"github.com/kvmconform/kvmconform/ci/internal/target"
+	"github.com/kvmconform/kvmconform/ci/internal/variant"
 	"github.com/kvmconform/kvmconform/expectations"
 	"github.com/kvmconform/kvmconform/internal/bundle"
 )
@@ -84,6 +85,19 @@ type Target struct {
 	Kernel string
 	// Modules is the modules directory for a kernel image (optional).
 	Modules string
+	// Variant selects one of the architecture's KVM implementations
+	// (package variant: "nvhe", "pr"; "" is the default). It names the
+	// output directory <arch>-<kernel label>-<variant>.
+	Variant string
+}
+
+// Dir is the name of the target's output directory below Options.Out.
+func (t Target) Dir() string {
+	d := t.Arch.GOARCH + "-" + KernelLabel(t.Kernel)
+	if t.Variant != "" {
+		d += "-" + t.Variant
+	}
+	return d
 }
 
 // Runner runs boots. It owns a temporary directory; call Close.
@@ -158,11 +172,15 @@ func (r *Runner) logf(format string, args ...any) {
 	}
 }
 
-// Kernel resolves a target's kernel.
+// Kernel resolves a target's kernel, with the KVM modules of its variant.
 func (r *Runner) Kernel(ctx context.Context, t Target) (*kernel.Kernel, error) {
+	v, err := variant.Lookup(t.Arch.GOARCH, t.Variant)
+	if err != nil {
+		return nil, err
+	}
 	spec, ok, err := kernel.ParseDebianSpec(t.Kernel)
 	if !ok {
-		return kernel.Local(ctx, t.Arch, t.Kernel, t.Modules)
+		return kernel.LocalModules(ctx, t.Arch, t.Kernel, t.Modules, v.Modules)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("--kernel %s: %w", t.Kernel, err)
@@ -172,6 +190,8 @@ func (r *Runner) Kernel(ctx context.Context, t Target) (*kernel.Kernel, error) {
 	}
 	r.fetchMu.Lock() // apt's cache and lists are not for concurrent use
 	defer r.fetchMu.Unlock()
+	r.debian.Modules = v.Modules // under fetchMu, like the fetch
+	defer func() { r.debian.Modules = nil }()
 	return r.debian.Fetch(ctx, t.Arch, spec.Release, spec.Version)
 }
 
@@ -300,6 +320,14 @@ type Metadata struct {
 	Guest          *guestconf.Meta   `json:"guest,omitempty"`
 	Frames         map[string]string `json:"frameErrors,omitempty"`
 	Expectations   *ExpectationsMeta `json:"expectations,omitempty"`
+
+	// Variant is the target's variant ("" for the architecture's
+	// default), KVMImplementation what it runs and KVMMode the mode the
+	// guest's kernel reported (arm64 vhe or nvhe, ppc64le hv or pr, with
+	// the line it came from).
+	Variant           string        `json:"variant,omitempty"`
+	KVMImplementation string        `json:"kvmImplementation,omitempty"`
+	KVMMode           *variant.Mode `json:"kvmMode,omitempty"`
 }
 
 // ExpectationsMeta is what the expectations made of a row, one line each.
@@ -354,9 +382,15 @@ type SuiteResult struct {
 // carries the counts and, when the run did not complete, the error.
 func (r *Runner) Boot(ctx context.Context, t Target) (row results.Row) {
 	start := time.Now()
-	label := KernelLabel(t.Kernel)
-	row = results.Row{Arch: t.Arch.GOARCH, Kernel: KernelName(t.Kernel)}
+	row = results.Row{Arch: t.Arch.GOARCH, Kernel: KernelName(t.Kernel), Variant: t.Variant}
 	defer func() { row.Wall = time.Since(start) }()
+	if v, err := variant.Lookup(t.Arch.GOARCH, t.Variant); err == nil && v.UnavailableFor(t.Kernel) != "" {
+		row.Note = v.UnavailableFor(t.Kernel)
+		if v.Unavailable != "" { // not a matter of the kernel
+			row.Kernel = ""
+		}
+		return row
+	}
 
 	e, err := r.resolve(ctx, t)
 	if err != nil {
@@ -382,15 +416,16 @@ func (r *Runner) Boot(ctx context.Context, t Target) (row results.Row) {
 	k := e.kernel
 	meta := Metadata{Arch: t.Arch.GOARCH, Kernel: t.Kernel, KernelImage: k.Image, KernelPackage: k.Package,
 		PackageVersion: k.Version, KernelFallback: k.Fallback, KernelRelease: k.Release, KVMBuiltin: k.Builtin, KVMModules: []string{},
-		QEMU: qemu.Version(ctx, e.bin), QEMUCommand: argv, RunArgs: r.opt.RunArgs, Bundle: b.bundle, Started: start.UTC()}
+		QEMU: qemu.Version(ctx, e.bin), QEMUCommand: argv, RunArgs: r.opt.RunArgs, Bundle: b.bundle, Started: start.UTC(),
+		Variant: t.Variant, KVMImplementation: e.variant.KVM}
 
-	stage, serr := results.NewStage(filepath.Join(r.opt.Out, t.Arch.GOARCH+"-"+label))
+	stage, serr := results.NewStage(filepath.Join(r.opt.Out, t.Dir()))
 	if serr != nil {
 		// The output cannot be written, but the boot's own outcome must
 		// still be said: analyse into the temporary directory and report
 		// both, the output's error last.
 		defer func() { row.Err = errors.Join(row.Err, serr) }()
-		if stage, err = results.NewStage(filepath.Join(r.tmp, "out", t.Arch.GOARCH+"-"+label)); err != nil {
+		if stage, err = results.NewStage(filepath.Join(r.tmp, "out", t.Dir())); err != nil {
 			row.Err = errors.Join(row.Err, err)
 			return row
 		}
@@ -399,6 +434,15 @@ func (r *Runner) Boot(ctx context.Context, t Target) (row results.Row) {
 
 	counts, suites, verdict, gerr := r.analyse(res, spec.Config, &meta, stage, e.machine.Binary, t.Arch.GOARCH)
 	row.Err = errors.Join(row.Err, gerr)
+	if meta.Guest != nil {
+		mode := variant.DetectMode(t.Arch.GOARCH, readFile(stage.Path("dmesg.log")), moduleNames(meta))
+		if mode.Name != "" {
+			meta.KVMMode = &mode
+		}
+		if err := e.variant.CheckMode(mode); err != nil {
+			row.Err = errors.Join(row.Err, err)
+		}
+	}
 	row.Counts = counts
 	row.Expect = verdict
 	if r.opt.Repeat > 1 && meta.Guest != nil {
@@ -433,6 +477,7 @@ func (r *Runner) Boot(ctx context.Context, t Target) (row results.Row) {
 // emulator is a target's QEMU and kernel, resolved before anything is
 // built.
 type emulator struct {
+	variant variant.Variant
 	machine qemu.Machine
 	bin     string // the emulator's path
 	kernel  *kernel.Kernel
@@ -443,10 +488,18 @@ func (r *Runner) resolve(ctx context.Context, t Target) (*emulator, error) {
 	if !t.Arch.Bootable() {
 		return nil, fmt.Errorf("%s: %s", t.Arch.GOARCH, t.Arch.NoKVM)
 	}
+	v, err := variant.Lookup(t.Arch.GOARCH, t.Variant)
+	if err != nil {
+		return nil, err
+	}
+	if why := v.UnavailableFor(t.Kernel); why != "" {
+		return nil, errors.New(why)
+	}
 	m, err := qemu.For(t.Arch)
 	if err != nil {
 		return nil, err
 	}
+	m = v.Apply(m)
 	bin, err := m.Check()
 	if err != nil {
 		return nil, err
@@ -455,7 +508,7 @@ func (r *Runner) resolve(ctx context.Context, t Target) (*emulator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &emulator{machine: m, bin: bin, kernel: k}, nil
+	return &emulator{variant: v, machine: m, bin: bin, kernel: k}, nil
 }
 
 // run completes spec (the kernel's KVM modules, whether the guest must find
@@ -469,7 +522,7 @@ func (r *Runner) run(ctx context.Context, t Target, e *emulator, spec *initramfs
 	for _, mod := range e.kernel.Modules {
 		spec.Modules = append(spec.Modules, initramfs.Module{Name: mod.Name, Path: mod.Path})
 	}
-	name := t.Arch.GOARCH + "-" + KernelLabel(t.Kernel)
+	name := t.Dir()
 	if job != "" {
 		name += "-" + job
 	}
@@ -478,9 +531,13 @@ func (r *Runner) run(ctx context.Context, t Target, e *emulator, spec *initramfs
 	if err := initramfs.Write(initrd, *spec); err != nil {
 		return nil, nil, err
 	}
-	argv := e.machine.Command(qemu.Options{Kernel: e.kernel.Image, Initrd: initrd})
+	argv := e.machine.Command(e.variant.Options(qemu.Options{Kernel: e.kernel.Image, Initrd: initrd}))
 	argv[0] = e.bin
-	msg := fmt.Sprintf("booting %s %s (%s) with %s", t.Arch.GOARCH, t.Kernel, filepath.Base(e.kernel.Image), e.machine.Binary)
+	what := t.Arch.GOARCH
+	if t.Variant != "" {
+		what += " (variant " + t.Variant + ")"
+	}
+	msg := fmt.Sprintf("booting %s %s (%s) with %s", what, t.Kernel, filepath.Base(e.kernel.Image), e.machine.Binary)
 	if job != "" {
 		msg += " to run " + job
 	}

@@ -294,9 +294,14 @@ func TestKernelLabelAndMatrix(t *testing.T) {
 	}
 	var got []string
 	for _, tg := range MatrixTargets() {
-		got = append(got, tg.Arch.GOARCH+"/"+tg.Kernel)
+		name := tg.Arch.GOARCH + "/" + tg.Kernel
+		if tg.Variant != "" {
+			name += "/" + tg.Variant
+		}
+		got = append(got, name)
 	}
-	want := "amd64/debian:bookworm amd64/debian:trixie arm64/debian:bookworm arm64/debian:trixie ppc64le/debian:bookworm ppc64le/debian:trixie riscv64/debian:trixie"
+	want := "amd64/debian:bookworm amd64/debian:trixie arm64/debian:bookworm arm64/debian:trixie arm64/debian:bookworm/nvhe arm64/debian:trixie/nvhe " +
+		"ppc64le/debian:bookworm ppc64le/debian:trixie ppc64le/debian:bookworm/powernv ppc64le/debian:trixie/powernv riscv64/debian:trixie"
 	if strings.Join(got, " ") != want {
 		t.Fatalf("matrix = %v", got)
 	}

@@ -21,7 +21,7 @@ func TestWorkflowMatrix(t *testing.T) {
 			Row struct {
 				Strategy struct {
 					Matrix struct {
-						Include []struct{ Arch, Kernel, Row string }
+						Include []struct{ Arch, Kernel, Variant, Row string }
 					}
 				}
 			}
@@ -36,6 +36,10 @@ func TestWorkflowMatrix(t *testing.T) {
 		if j.Kernel != "" {
 			name += " " + j.Kernel
 			dir += "-" + KernelLabel(j.Kernel)
+		}
+		if j.Variant != "" {
+			name += " " + j.Variant
+			dir += "-" + j.Variant
 		}
 		if j.Row != dir {
 			t.Errorf("job %s: row %q, but Boot writes out/qemu/%s", name, j.Row, dir)
