@@ -29,15 +29,25 @@ type thread struct {
 
 	submit sync.Mutex           // held from submission until the thread takes the task
 	slot   atomic.Pointer[task] // the task submitted, not yet taken
-	parked atomic.Bool          // the thread sleeps on wake
-	wake   chan struct{}        // buffered 1: the token that wakes the parked thread
+
+	// park guards parked: whether the thread sleeps (or is about to) on
+	// wake. Deciding to sleep, and deciding to wake, under one mutex makes
+	// a lost wake-up impossible by the Go memory model alone, on every
+	// architecture and under emulators: a store-then-load handshake on
+	// atomics is not (ppc64 lets a store pass a later LWSYNC'd
+	// read-modify-write; QEMU's TCG does not order arm64's STLR before a
+	// later LDAR on an x86 host).
+	park   sync.Mutex
+	parked bool
+	wake   chan struct{} // buffered 1: the token that wakes the parked thread
 }
 
 // task is one closure handed to the thread and its completion.
 type task struct {
 	f      func() // nil: the thread exits
 	done   atomic.Bool
-	parked atomic.Bool   // the waiter sleeps on wake
+	park   sync.Mutex    // guards parked (as thread.park does)
+	parked bool          // the waiter sleeps on wake
 	wake   chan struct{} // buffered 1
 }
 
@@ -82,16 +92,15 @@ func (t *thread) next() *task {
 			break
 		}
 	}
-	t.parked.Store(true)
-	tk := t.slot.Swap(nil)
-	if tk != nil {
-		if !t.parked.CompareAndSwap(true, false) {
-			<-t.wake // the submitter saw us parked and sent the token: consume it
-		}
+	t.park.Lock()
+	if t.slot.Load() == nil {
+		t.parked = true
+		t.park.Unlock()
+		<-t.wake // put cleared parked and sent the token
 	} else {
-		<-t.wake // the submitter cleared parked before sending
-		tk = t.slot.Swap(nil)
+		t.park.Unlock()
 	}
+	tk := t.slot.Swap(nil)
 	t.submit.Unlock()
 	return tk
 }
@@ -101,19 +110,22 @@ func (t *thread) next() *task {
 func (t *thread) put(tk *task) {
 	t.submit.Lock()
 	t.slot.Store(tk)
-	if t.parked.CompareAndSwap(true, false) {
+	t.park.Lock()
+	if t.parked {
+		t.parked = false
 		t.wake <- struct{}{}
 	}
+	t.park.Unlock()
 }
 
 func (tk *task) finish() {
 	tk.done.Store(true)
-	if tk.parked.Load() {
-		select {
-		case tk.wake <- struct{}{}:
-		default:
-		}
+	tk.park.Lock()
+	if tk.parked {
+		tk.parked = false
+		tk.wake <- struct{}{}
 	}
+	tk.park.Unlock()
 }
 
 // wait waits up to d for the task, spinning for up to spin of it first;
@@ -129,27 +141,31 @@ func (tk *task) wait(d, spin time.Duration) bool {
 		// kicker) may need this P.
 		runtime.Gosched()
 	}
-	tk.parked.Store(true)
-	if tk.done.Load() {
-		return true
-	}
 	left := d - time.Since(start)
 	if left <= 0 {
 		return tk.done.Load()
 	}
+	tk.park.Lock()
+	if tk.done.Load() {
+		tk.park.Unlock()
+		return true
+	}
+	tk.parked = true
+	tk.park.Unlock()
 	timer := time.NewTimer(left)
 	defer timer.Stop()
-	for {
-		select {
-		case <-tk.wake:
-			// A reused task (restart) can find a token its last finish
-			// sent late: only done says it finished.
-			if tk.done.Load() {
-				return true
-			}
-		case <-timer.C:
-			return tk.done.Load()
+	select {
+	case <-tk.wake: // finish cleared parked and sent it: done is set
+		return true
+	case <-timer.C:
+		tk.park.Lock()
+		if tk.parked {
+			tk.parked = false // no token will come for this wait
+		} else {
+			<-tk.wake // finish sent it just now: take it, none may linger
 		}
+		tk.park.Unlock()
+		return tk.done.Load()
 	}
 }
 
@@ -169,14 +185,10 @@ func (t *thread) start(f func()) *task {
 }
 
 // restart submits tk again, which must have finished (its last wait
-// returned true): the hot path reuses one task instead of allocating.
+// returned true, which leaves no wake-up token behind): the hot path
+// reuses one task instead of allocating.
 func (t *thread) restart(tk *task) {
 	tk.done.Store(false)
-	tk.parked.Store(false)
-	select {
-	case <-tk.wake: // a token left by the last finish
-	default:
-	}
 	t.put(tk)
 }
 
