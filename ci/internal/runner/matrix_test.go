@@ -103,3 +103,16 @@ func TestRunMatrixJobs(t *testing.T) {
 		t.Errorf("a cancelled matrix ran %d rows", len(rows))
 	}
 }
+
+// TestMatrixUnavailableRowsBootNothing: every unavailable-variant row of
+// the matrix comes back as a note without resolving a kernel or booting
+// (a Runner with nothing set up would fail at the first of those).
+func TestMatrixUnavailableRowsBootNothing(t *testing.T) {
+	r := &Runner{}
+	for _, tg := range MatrixUnavailable() {
+		row := r.Boot(t.Context(), tg)
+		if row.Err != nil || row.Note == "" || row.Kernel != "" {
+			t.Errorf("%s: err %v, note %q, kernel %q", entryName(tg), row.Err, row.Note, row.Kernel)
+		}
+	}
+}

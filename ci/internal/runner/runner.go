@@ -384,9 +384,15 @@ func (r *Runner) Boot(ctx context.Context, t Target) (row results.Row) {
 	start := time.Now()
 	row = results.Row{Arch: t.Arch.GOARCH, Kernel: KernelName(t.Kernel), Variant: t.Variant}
 	defer func() { row.Wall = time.Since(start) }()
-	if v, err := variant.Lookup(t.Arch.GOARCH, t.Variant); err == nil && v.UnavailableFor(t.Kernel) != "" {
-		row.Note = v.UnavailableFor(t.Kernel)
-		if v.Unavailable != "" { // not a matter of the kernel
+	// A target without a kernel (the matrix's unavailable-variant rows)
+	// stands for the Debian kernels the matrix boots.
+	kspec := t.Kernel
+	if kspec == "" {
+		kspec = "debian:"
+	}
+	if v, err := variant.Lookup(t.Arch.GOARCH, t.Variant); err == nil && v.UnavailableFor(kspec) != "" {
+		row.Note = v.UnavailableFor(kspec)
+		if v.Unavailable != "" || t.Kernel == "" { // not a matter of one kernel
 			row.Kernel = ""
 		}
 		return row
