@@ -191,14 +191,13 @@ func verdictMain(args []string, stdout, stderr io.Writer) int {
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
-	if err != nil {
-		fmt.Fprintf(stderr, "kvmconform verdict: %v (kvmconform verdict -h for help)\n", err)
-		return 2
+	var files []string
+	if c != nil {
+		files = c.expect
 	}
-	list, err := expectations.Load(c.expect...)
-	if err != nil {
-		fmt.Fprintf(stderr, "kvmconform verdict: %v\n", oneLine(err.Error()))
-		return 2
+	list, code, ok := usageAndExpectations("verdict", err, files, stderr)
+	if !ok {
+		return code
 	}
 	reports, problem, err := readReport(c.report)
 	if err != nil {
@@ -248,6 +247,24 @@ func readReport(file string) (reports []types.Report, problem string, err error)
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// usageAndExpectations is the preamble every judging subcommand shares:
+// a command-line error is one line pointing at -h, an expectations file
+// that cannot be loaded one line too (both exit status 2); otherwise the
+// shipped list plus the --expect files. ok is false when code is the exit
+// status.
+func usageAndExpectations(cmd string, parseErr error, files []string, stderr io.Writer) (list []expectations.Expectation, code int, ok bool) {
+	if parseErr != nil {
+		fmt.Fprintf(stderr, "kvmconform %s: %v (kvmconform %s -h for help)\n", cmd, parseErr, cmd)
+		return nil, 2, false
+	}
+	list, err := expectations.Load(files...)
+	if err != nil {
+		fmt.Fprintf(stderr, "kvmconform %s: %v\n", cmd, oneLine(err.Error()))
+		return nil, 2, false
+	}
+	return list, 0, true
+}
 
 // suiteDirs lists the suite directories below root (root/<area> holding a
 // *_suite_test.go), as ginkgo -r names them in its report: the suites a

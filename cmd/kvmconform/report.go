@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kvmconform/kvmconform/expectations"
 	"github.com/kvmconform/kvmconform/reports"
 	"github.com/kvmconform/kvmconform/suites/all"
 )
@@ -57,14 +56,9 @@ func reportMain(args []string, stdout, stderr io.Writer) int {
 	if err == nil && len(dirs) == 0 {
 		err = errors.New("no run directory")
 	}
-	if err != nil {
-		fmt.Fprintf(stderr, "kvmconform report: %v (kvmconform report -h for help)\n", err)
-		return 2
-	}
-	list, err := expectations.Load(expect...)
-	if err != nil {
-		fmt.Fprintf(stderr, "kvmconform report: %v\n", oneLine(err.Error()))
-		return 2
+	list, code, loaded := usageAndExpectations("report", err, expect, stderr)
+	if !loaded {
+		return code
 	}
 	var runs []*reports.Run
 	for _, d := range dirs {
@@ -203,14 +197,9 @@ func compareMain(args []string, stdout, stderr io.Writer) int {
 	if err == nil && len(dirs) != 2 {
 		err = fmt.Errorf("want BASE and CAND, got %d directories", len(dirs))
 	}
-	if err != nil {
-		fmt.Fprintf(stderr, "kvmconform compare: %v (kvmconform compare -h for help)\n", err)
-		return 2
-	}
-	list, err := expectations.Load(expect...)
-	if err != nil {
-		fmt.Fprintf(stderr, "kvmconform compare: %v\n", oneLine(err.Error()))
-		return 2
+	list, code, loaded := usageAndExpectations("compare", err, expect, stderr)
+	if !loaded {
+		return code
 	}
 	var runs [2]*reports.Run
 	for i, d := range dirs {

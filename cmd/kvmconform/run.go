@@ -23,7 +23,6 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 	"golang.org/x/sys/unix"
 
-	"github.com/kvmconform/kvmconform/expectations"
 	"github.com/kvmconform/kvmconform/reports"
 	"github.com/kvmconform/kvmconform/suites/all"
 )
@@ -139,14 +138,13 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
-	if err != nil {
-		fmt.Fprintf(stderr, "kvmconform run: %v (kvmconform run -h for help)\n", err)
-		return 2
+	var files []string
+	if c != nil {
+		files = c.expect
 	}
-	list, err := expectations.Load(c.expect...)
-	if err != nil {
-		fmt.Fprintf(stderr, "kvmconform run: %v\n", oneLine(err.Error()))
-		return 2
+	list, code, ok := usageAndExpectations("run", err, files, stderr)
+	if !ok {
+		return code
 	}
 	if err := os.MkdirAll(c.out, 0o755); err != nil {
 		fmt.Fprintf(stderr, "kvmconform run: --out: %v\n", err)
