@@ -310,3 +310,43 @@ func TestThreadHandoff(t *testing.T) {
 		}
 	}
 }
+
+// TestThreadRestart is the hot path's shape: one task submitted again and
+// again, with closures short enough that the thread finishes a run, and
+// parks for the next, before the put or the finish of the run before has
+// reached its wake-up. A wait that returns true must mean that this run's
+// closure has returned, and the thread must never take a task twice or
+// none.
+func TestThreadRestart(t *testing.T) {
+	for _, spin := range []time.Duration{0, time.Microsecond, 200 * time.Microsecond} {
+		th := startThread(spin)
+		var slow atomic.Int64
+		th.beforeWake = func() {
+			if slow.Add(1)%3 == 0 { // puts and finishes alternate: slow both kinds
+				time.Sleep(50 * time.Microsecond)
+			}
+		}
+		var ran atomic.Int64
+		tk := th.start(func() { ran.Add(1) })
+		for i := int64(1); i <= 2000; i++ {
+			if i > 1 {
+				th.restart(tk)
+			}
+			w := spin
+			if i%3 == 0 {
+				w = 0
+			}
+			for !tk.wait(time.Millisecond, w) {
+			}
+			if got := ran.Load(); got != i {
+				t.Fatalf("spin %v: wait returned after run %d with %d closures run", spin, i, got)
+			}
+			if i%5 == 0 {
+				// Submit nothing for a while: a thread woken for the
+				// run just taken finds no task.
+				time.Sleep(100 * time.Microsecond)
+			}
+		}
+		th.stop()
+	}
+}

@@ -40,6 +40,12 @@ type thread struct {
 	park   sync.Mutex
 	parked bool
 	wake   chan struct{} // buffered 1: the token that wakes the parked thread
+
+	// beforeWake, when set (by tests only), runs in put between storing
+	// the task and looking for a parked thread, and in finish between
+	// marking the task done and looking for a parked waiter: it widens the
+	// windows in which the other side finishes, and parks again, first.
+	beforeWake func()
 }
 
 // task is one closure handed to the thread and its completion.
@@ -74,7 +80,7 @@ func startThread(spin time.Duration) *thread {
 				return
 			}
 			tk.f()
-			tk.finish()
+			tk.finish(t.beforeWake)
 		}
 	}()
 	t.tid = <-ready
@@ -84,24 +90,37 @@ func startThread(spin time.Duration) *thread {
 // next takes the next task: spinning for up to t.spin, then asleep.
 func (t *thread) next() *task {
 	for end := time.Now().Add(t.spin); ; {
-		if tk := t.slot.Swap(nil); tk != nil {
-			t.submit.Unlock()
+		if tk := t.take(); tk != nil {
 			return tk
 		}
 		if !time.Now().Before(end) {
 			break
 		}
 	}
-	t.park.Lock()
-	if t.slot.Load() == nil {
-		t.parked = true
-		t.park.Unlock()
-		<-t.wake // put cleared parked and sent the token
-	} else {
-		t.park.Unlock()
+	for {
+		t.park.Lock()
+		if t.slot.Load() == nil {
+			t.parked = true
+			t.park.Unlock()
+			<-t.wake // a put cleared parked and sent the token
+		} else {
+			t.park.Unlock()
+		}
+		if tk := t.take(); tk != nil {
+			return tk
+		}
+		// Woken with nothing to take: the put of the task this thread
+		// took while spinning (and has run since) reached its wake-up
+		// only after the thread had parked again for the next one.
 	}
+}
+
+// take takes the submitted task, if there is one, and lets the next put in.
+func (t *thread) take() *task {
 	tk := t.slot.Swap(nil)
-	t.submit.Unlock()
+	if tk != nil {
+		t.submit.Unlock()
+	}
 	return tk
 }
 
@@ -110,6 +129,9 @@ func (t *thread) next() *task {
 func (t *thread) put(tk *task) {
 	t.submit.Lock()
 	t.slot.Store(tk)
+	if t.beforeWake != nil {
+		t.beforeWake()
+	}
 	t.park.Lock()
 	if t.parked {
 		t.parked = false
@@ -118,8 +140,11 @@ func (t *thread) put(tk *task) {
 	t.park.Unlock()
 }
 
-func (tk *task) finish() {
+func (tk *task) finish(beforeWake func()) {
 	tk.done.Store(true)
+	if beforeWake != nil {
+		beforeWake()
+	}
 	tk.park.Lock()
 	if tk.parked {
 		tk.parked = false
@@ -145,27 +170,34 @@ func (tk *task) wait(d, spin time.Duration) bool {
 	if left <= 0 {
 		return tk.done.Load()
 	}
-	tk.park.Lock()
-	if tk.done.Load() {
-		tk.park.Unlock()
-		return true
-	}
-	tk.parked = true
-	tk.park.Unlock()
 	timer := time.NewTimer(left)
 	defer timer.Stop()
-	select {
-	case <-tk.wake: // finish cleared parked and sent it: done is set
-		return true
-	case <-timer.C:
+	for {
 		tk.park.Lock()
-		if tk.parked {
-			tk.parked = false // no token will come for this wait
-		} else {
-			<-tk.wake // finish sent it just now: take it, none may linger
+		if tk.done.Load() {
+			tk.park.Unlock()
+			return true
 		}
+		tk.parked = true
 		tk.park.Unlock()
-		return tk.done.Load()
+		select {
+		case <-tk.wake:
+			if tk.done.Load() {
+				return true
+			}
+			// A restarted task: the finish of its previous run (which
+			// this waiter saw done while spinning) reached its wake-up
+			// only after this wait had parked. Sleep again.
+		case <-timer.C:
+			tk.park.Lock()
+			if tk.parked {
+				tk.parked = false // no token will come for this wait
+			} else {
+				<-tk.wake // a finish sent it just now: take it, none may linger
+			}
+			tk.park.Unlock()
+			return tk.done.Load()
+		}
 	}
 }
 
