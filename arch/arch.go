@@ -33,10 +33,10 @@ type Arch interface {
 	SetReg(v *kvm.VCPU, name string, val uint64) error
 	// Dump renders the vCPU's registers for a failure message.
 	Dump(v *kvm.VCPU) string
-	// Completions lists the userspace exits KVM completes at the start of
-	// the next KVM_RUN, with where the PC is during each (see Facts,
-	// which the other architectures implement in full).
-	Completions() CompletionFacts
+	// Facts says what the kernel does on this architecture: every
+	// architecture answers it in full, and the specs ask it rather than
+	// the architecture's name.
+	Facts
 }
 
 // InitOptions are the choices InitVCPU offers.

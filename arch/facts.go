@@ -27,6 +27,8 @@ type Facts interface {
 	MPState() MPStateFacts
 	// Signals says when a pending signal ends KVM_RUN.
 	Signals() SignalFacts
+	// VCPUMmap says what the vCPU fd's mapping holds besides kvm_run.
+	VCPUMmap() MmapFacts
 }
 
 // Source is where the kernel implements a behaviour and since when, for a
@@ -101,6 +103,10 @@ type Completion struct {
 	// Access is the direction this entry describes (AccessNone when the
 	// exit has none).
 	Access Access
+	// Spec is the kernel-semantics.md line that states this completion
+	// ("CMP-4"), the label of the specs that check it; empty where no
+	// line of its own does (CMP-13 and CMP-14 cover every completion).
+	Spec string
 	// Effect says what the completion writes ("Rt = mmio.data").
 	Effect string
 	// PCPastAtExit is true when, during the exit, the PC already points
@@ -355,6 +361,18 @@ func (f MPStateFacts) SetErrno(state uint32) unix.Errno {
 		return 0
 	}
 	return f.RejectErrno
+}
+
+// MmapFacts says how many pages KVM_GET_VCPU_MMAP_SIZE covers at least:
+// struct kvm_run's page, plus the pages an architecture always maps after
+// it (virt/kvm/kvm_main.c kvm_dev_ioctl; the coalesced MMIO ring page,
+// under CONFIG_KVM_MMIO, is not counted).
+type MmapFacts struct {
+	// MinPages is the number of pages (x86: 2, kvm_run and the PIO data
+	// page at KVM_PIO_PAGE_OFFSET = 1).
+	MinPages int
+	// Source is where the architecture's pages are defined.
+	Source Source
 }
 
 // SignalFacts says when an unblocked signal that is already pending when

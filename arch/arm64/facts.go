@@ -32,6 +32,7 @@ func (Arch) Completions() arch.CompletionFacts {
 		// arch/arm64/kvm/mmio.c kvm_handle_mmio_return, Linux 4.11.
 		{
 			ExitReason: uapi.KVM_EXIT_MMIO, Access: arch.AccessRead,
+			Spec:      "CMP-8",
 			Effect:    "Rt = mmio.data (len bytes, sign-extended for a signed load, 32 bits for a W register)",
 			PCAdvance: 4, OnceOnly: true,
 			Source: arch.Source{File: "arch/arm64/kvm/mmio.c", Function: "kvm_handle_mmio_return", Since: "4.11",
@@ -42,6 +43,7 @@ func (Arch) Completions() arch.CompletionFacts {
 		// arch/arm64/kvm/mmio.c kvm_handle_mmio_return (kvm_incr_pc for writes too), Linux 4.11.
 		{
 			ExitReason: uapi.KVM_EXIT_MMIO, Access: arch.AccessWrite,
+			Spec:      "CMP-9",
 			Effect:    "none (the data was in the exit)",
 			PCAdvance: 4, OnceOnly: true,
 			Source: arch.Source{File: "arch/arm64/kvm/mmio.c", Function: "kvm_handle_mmio_return", Since: "4.11",
@@ -90,4 +92,11 @@ func (Arch) MPState() arch.MPStateFacts {
 func (Arch) Signals() arch.SignalFacts {
 	return arch.SignalFacts{SeenBeforeGuest: true,
 		Source: arch.Source{File: "arch/arm64/kvm/arm.c", Function: "kvm_arch_vcpu_ioctl_run", Since: "3.11"}}
+}
+
+// VCPUMmap implements arch.Facts: kvm_run's page alone (kvm_dev_ioctl adds
+// the PIO page only under CONFIG_X86).
+func (Arch) VCPUMmap() arch.MmapFacts {
+	return arch.MmapFacts{MinPages: 1,
+		Source: arch.Source{File: "virt/kvm/kvm_main.c", Function: "kvm_dev_ioctl (KVM_GET_VCPU_MMAP_SIZE)", Since: "2.6.22", Note: "hedge on the version"}}
 }

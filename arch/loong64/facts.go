@@ -24,6 +24,7 @@ func (Arch) Completions() arch.CompletionFacts {
 		// arch/loongarch/kvm/exit.c kvm_complete_mmio_read (update_pc, then rd), Linux 6.7.
 		{
 			ExitReason: uapi.KVM_EXIT_MMIO, Access: arch.AccessRead,
+			Spec:      "CMP-11",
 			Effect:    "rd = mmio.data (sign-extended, zero-extended for ld.bu/hu/wu)",
 			PCAdvance: 4, OnceOnly: true,
 			Source:     arch.Source{File: file, Function: "kvm_complete_mmio_read", Since: "6.7"},
@@ -34,6 +35,7 @@ func (Arch) Completions() arch.CompletionFacts {
 		// arch/loongarch/kvm/exit.c kvm_complete_iocsr_read, Linux 6.7 (PC moved in kvm_trap_handle_gspr).
 		{
 			ExitReason: uapi.KVM_EXIT_LOONGARCH_IOCSR, Access: arch.AccessRead,
+			Spec:         "CMP-11",
 			Effect:       "rd = iocsr_io.data, sign-extended from len",
 			PCPastAtExit: true, PCAdvance: 0, OnceOnly: false,
 			Source: arch.Source{File: file, Function: "kvm_complete_iocsr_read", Since: "6.7",
@@ -86,4 +88,11 @@ func (Arch) MPState() arch.MPStateFacts {
 func (Arch) Signals() arch.SignalFacts {
 	return arch.SignalFacts{SeenBeforeGuest: true,
 		Source: arch.Source{File: "arch/loongarch/kvm/vcpu.c", Function: "kvm_pre_enter_guest", Since: "6.7"}}
+}
+
+// VCPUMmap implements arch.Facts: kvm_run's page alone (kvm_dev_ioctl adds
+// the PIO page only under CONFIG_X86).
+func (Arch) VCPUMmap() arch.MmapFacts {
+	return arch.MmapFacts{MinPages: 1,
+		Source: arch.Source{File: "virt/kvm/kvm_main.c", Function: "kvm_dev_ioctl (KVM_GET_VCPU_MMAP_SIZE)", Since: "2.6.22", Note: "hedge on the version"}}
 }

@@ -23,6 +23,7 @@ func (Arch) Completions() arch.CompletionFacts {
 		// arch/mips/kvm/emulate.c kvm_mips_complete_mmio_load, from mips.c kvm_arch_vcpu_ioctl_run, Linux 4.11.
 		{
 			ExitReason: uapi.KVM_EXIT_MMIO, Access: arch.AccessRead,
+			Spec:      "CMP-12",
 			Effect:    "rt = mmio.data (sign- or zero-extended by the load; lwl/lwr-style loads merge)",
 			PCAdvance: 4, OnceOnly: true,
 			Source: arch.Source{File: "arch/mips/kvm/emulate.c", Function: "kvm_mips_complete_mmio_load", Since: "4.11",
@@ -60,4 +61,11 @@ func (Arch) Signals() arch.SignalFacts {
 	return arch.SignalFacts{SeenBeforeGuest: false,
 		Source: arch.Source{File: "arch/mips/kvm/mips.c", Function: "kvm_mips_handle_exit", Since: "3.10",
 			Note: "the guest runs until its next exit (timer, host interrupt, ...)"}}
+}
+
+// VCPUMmap implements arch.Facts: kvm_run's page alone (kvm_dev_ioctl adds
+// the PIO page only under CONFIG_X86).
+func (Arch) VCPUMmap() arch.MmapFacts {
+	return arch.MmapFacts{MinPages: 1,
+		Source: arch.Source{File: "virt/kvm/kvm_main.c", Function: "kvm_dev_ioctl (KVM_GET_VCPU_MMAP_SIZE)", Since: "2.6.22", Note: "hedge on the version"}}
 }

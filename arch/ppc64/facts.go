@@ -24,6 +24,7 @@ func (Arch) Completions() arch.CompletionFacts {
 		// arch/powerpc/kvm/powerpc.c kvmppc_complete_mmio_load, Linux 4.11.
 		{
 			ExitReason: uapi.KVM_EXIT_MMIO, Access: arch.AccessRead,
+			Spec:         "CMP-12",
 			Effect:       "rD = mmio.data (byte-swapped for a guest of the other endianness)",
 			PCPastAtExit: true, PCAdvance: 0, OnceOnly: true,
 			Source: arch.Source{File: file, Function: "kvmppc_complete_mmio_load", Since: "4.11",
@@ -35,6 +36,7 @@ func (Arch) Completions() arch.CompletionFacts {
 		// arch/powerpc/kvm/powerpc.c kvm_arch_vcpu_ioctl_run (hcall_needed), Linux 4.11.
 		{
 			ExitReason: uapi.KVM_EXIT_PAPR_HCALL, Access: arch.AccessNone,
+			Spec:         "CMP-12",
 			Effect:       "r3 = papr_hcall.ret, r4..r12 = papr_hcall.args[0..8]",
 			PCPastAtExit: true, PCAdvance: 0, OnceOnly: true,
 			Source: arch.Source{File: file, Function: "kvm_arch_vcpu_ioctl_run", Since: "4.11",
@@ -75,4 +77,11 @@ func (Arch) Signals() arch.SignalFacts {
 	return arch.SignalFacts{SeenBeforeGuest: true,
 		Source: arch.Source{File: "arch/powerpc/kvm/book3s_hv.c", Function: "kvmppc_vcpu_run_hv", Since: "4.11",
 			Note: "at least since 4.11, the suite's floor; PR/BookE: powerpc.c kvmppc_prepare_to_enter"}}
+}
+
+// VCPUMmap implements arch.Facts: kvm_run's page alone (kvm_dev_ioctl adds
+// the PIO page only under CONFIG_X86).
+func (Arch) VCPUMmap() arch.MmapFacts {
+	return arch.MmapFacts{MinPages: 1,
+		Source: arch.Source{File: "virt/kvm/kvm_main.c", Function: "kvm_dev_ioctl (KVM_GET_VCPU_MMAP_SIZE)", Since: "2.6.22", Note: "hedge on the version"}}
 }

@@ -32,6 +32,7 @@ func (Arch) Completions() arch.CompletionFacts {
 		// arch/riscv/kvm/vcpu_insn.c kvm_riscv_vcpu_mmio_return, Linux 5.16.
 		{
 			ExitReason: uapi.KVM_EXIT_MMIO, Access: arch.AccessRead,
+			Spec:      "CMP-10",
 			Effect:    "rd = mmio.data (sign- or zero-extended by the load)",
 			PCAdvance: 4, OnceOnly: true,
 			Source:     arch.Source{File: insn, Function: "kvm_riscv_vcpu_mmio_return", Since: "5.16", Note: before},
@@ -50,6 +51,7 @@ func (Arch) Completions() arch.CompletionFacts {
 		// arch/riscv/kvm/vcpu_sbi.c kvm_riscv_vcpu_sbi_return, Linux 5.16.
 		{
 			ExitReason: uapi.KVM_EXIT_RISCV_SBI, Access: arch.AccessNone,
+			Spec:      "CMP-10",
 			Effect:    "a0 = riscv_sbi.ret[0], a1 = riscv_sbi.ret[1]",
 			PCAdvance: 4, OnceOnly: true,
 			Source:     arch.Source{File: "arch/riscv/kvm/vcpu_sbi.c", Function: "kvm_riscv_vcpu_sbi_return", Since: "5.16"},
@@ -106,4 +108,11 @@ func (Arch) MPState() arch.MPStateFacts {
 func (Arch) Signals() arch.SignalFacts {
 	return arch.SignalFacts{SeenBeforeGuest: true,
 		Source: arch.Source{File: "arch/riscv/kvm/vcpu.c", Function: "kvm_arch_vcpu_ioctl_run", Since: "5.16"}}
+}
+
+// VCPUMmap implements arch.Facts: kvm_run's page alone (kvm_dev_ioctl adds
+// the PIO page only under CONFIG_X86).
+func (Arch) VCPUMmap() arch.MmapFacts {
+	return arch.MmapFacts{MinPages: 1,
+		Source: arch.Source{File: "virt/kvm/kvm_main.c", Function: "kvm_dev_ioctl (KVM_GET_VCPU_MMAP_SIZE)", Since: "2.6.22", Note: "hedge on the version"}}
 }

@@ -1,13 +1,19 @@
-//go:build linux && amd64
-
 package x86
 
 import (
 	"github.com/kvmconform/kvmconform/arch"
 	"github.com/kvmconform/kvmconform/internal/uapi"
+	"golang.org/x/sys/unix"
 )
 
-// Completions implements arch.Arch: the exits arch/x86/kvm/x86.c completes
+// Arch is the x86_64 architecture. Its facts methods (this file) are pure
+// and exist on every GOARCH, so tools on any host can render them; it
+// implements arch.Arch in amd64 builds (x86.go).
+type Arch struct{}
+
+var _ arch.Facts = Arch{}
+
+// Completions implements arch.Facts: the exits arch/x86/kvm/x86.c completes
 // through vcpu->arch.complete_userspace_io at the start of the next KVM_RUN,
 // before the immediate_exit check (kernel-semantics.md §2.1). x86
 // instructions vary in length, so PCAdvance is 0 here: the specs use the
@@ -67,6 +73,7 @@ func (Arch) Completions() arch.CompletionFacts {
 	return arch.CompletionFacts{Exits: []arch.Completion{
 		{
 			ExitReason: uapi.KVM_EXIT_IO, Access: arch.AccessRead,
+			Spec:     "CMP-1",
 			Effect:   "AL/AX merged into RAX, EAX zero-extended; RIP past the IN (dropped if userspace moved RIP)",
 			OnceOnly: true,
 			Source: arch.Source{File: x86c, Function: "complete_fast_pio_in", Since: "4.11",
@@ -83,6 +90,7 @@ func (Arch) Completions() arch.CompletionFacts {
 		},
 		{
 			ExitReason: uapi.KVM_EXIT_IO, Access: arch.AccessWrite,
+			Spec:     "CMP-2",
 			Effect:   "RIP past the OUT (dropped if userspace moved RIP)",
 			OnceOnly: true,
 			Source: arch.Source{File: x86c, Function: "complete_fast_pio_out", Since: "5.1",
@@ -98,6 +106,7 @@ func (Arch) Completions() arch.CompletionFacts {
 		},
 		{
 			ExitReason: uapi.KVM_EXIT_MMIO, Access: arch.AccessRead,
+			Spec:     "CMP-4",
 			Effect:   "the emulator re-runs and writes the destination; RIP past the load",
 			OnceOnly: true,
 			Source:   arch.Source{File: x86c, Function: "complete_emulated_mmio", Since: "4.11"},
@@ -121,6 +130,7 @@ func (Arch) Completions() arch.CompletionFacts {
 		},
 		{
 			ExitReason: uapi.KVM_EXIT_X86_RDMSR, Access: arch.AccessRead,
+			Spec:     "CMP-6",
 			Effect:   "EDX:EAX = msr.data unless msr.error (then #GP); RIP past the RDMSR",
 			OnceOnly: true,
 			Source:   arch.Source{File: x86c, Function: "complete_fast_rdmsr", Since: "5.10"},
@@ -139,6 +149,7 @@ func (Arch) Completions() arch.CompletionFacts {
 		},
 		{
 			ExitReason: uapi.KVM_EXIT_HYPERCALL, Access: arch.AccessNone,
+			Spec:     "CMP-7",
 			Effect:   "RAX = hypercall.ret; RIP past the VMCALL/VMMCALL",
 			OnceOnly: true,
 			Source:   arch.Source{File: x86c, Function: "complete_hypercall_exit", Since: "5.14"},
@@ -148,4 +159,68 @@ func (Arch) Completions() arch.CompletionFacts {
 			OtherPaths: []arch.CompletionPath{svmSkip("5.14"), svmNoNRIPS("5.14")},
 		},
 	}}
+}
+
+// RegsIoctl implements arch.Facts: x86 has KVM_GET_REGS / KVM_SET_REGS
+// (struct kvm_regs, the GPRs, RIP and RFLAGS).
+func (Arch) RegsIoctl() arch.RegsFacts {
+	return arch.RegsFacts{Supported: true,
+		Source: arch.Source{File: "arch/x86/kvm/x86.c", Function: "kvm_arch_vcpu_ioctl_get_regs", Since: "2.6.20"}}
+}
+
+// MPState implements arch.Facts (kernel-semantics.md §4.1, MP-X1, MP-X3)
+// for a VM as arch.Arch sets it up: no in-kernel irqchip. The x86 specs
+// (suites/mpstate) create the irqchip themselves where a rule requires it.
+func (Arch) MPState() arch.MPStateFacts {
+	const file = "arch/x86/kvm/x86.c"
+	set := arch.Source{File: file, Function: "kvm_arch_vcpu_ioctl_set_mpstate", Since: "3.10",
+		Note: "the switch of 66450a21f996; verified in 6.1, 6.12 and 6.19"}
+	withLAPIC := func(state uint32, since string) arch.MPStateRule {
+		s := set
+		s.Since = since
+		return arch.MPStateRule{State: state, Requires: LAPICRequirement, Source: s}
+	}
+	return arch.MPStateFacts{
+		Supported: true,
+		// kvm_arch_vcpu_create: RUNNABLE unless an in-kernel irqchip
+		// exists and the vCPU is not the boot CPU (then UNINITIALIZED,
+		// MP-X1).
+		InitialFirst:  uapi.KVM_MP_STATE_RUNNABLE,
+		InitialSecond: uapi.KVM_MP_STATE_RUNNABLE,
+		Set: []arch.MPStateRule{
+			{State: uapi.KVM_MP_STATE_RUNNABLE, Source: set},
+			withLAPIC(uapi.KVM_MP_STATE_UNINITIALIZED, "3.10"),
+			withLAPIC(uapi.KVM_MP_STATE_INIT_RECEIVED, "3.10"),
+			withLAPIC(uapi.KVM_MP_STATE_HALTED, "3.10"),
+			withLAPIC(uapi.KVM_MP_STATE_SIPI_RECEIVED, "3.10"),
+			withLAPIC(uapi.KVM_MP_STATE_AP_RESET_HOLD, "5.11"),
+		},
+		RejectErrno: unix.EINVAL,
+		Source: arch.Source{File: file, Function: "kvm_arch_vcpu_ioctl_get_mpstate/set_mpstate", Since: "2.6.26",
+			Note: "INIT_RECEIVED and SIPI_RECEIVED are also refused (EINVAL) while INIT is latched or an SMI pending, until 6.17 moved that check to KVM_RUN (MP-X12)"},
+	}
+}
+
+// LAPICRequirement is the condition of the x86 KVM_SET_MP_STATE values
+// other than RUNNABLE: kvm_arch_vcpu_ioctl_set_mpstate refuses them with
+// EINVAL when !lapic_in_kernel(vcpu).
+const LAPICRequirement = "an in-kernel LAPIC (KVM_CREATE_IRQCHIP)"
+
+// Signals implements arch.Facts: vcpu_enter_guest checks for a pending
+// signal (kvm_vcpu_exit_request, signal_pending before 5.x) after
+// disabling interrupts and cancels the entry, and vcpu_run then returns
+// EINTR with KVM_EXIT_INTR, so no guest instruction runs (SIG-2).
+func (Arch) Signals() arch.SignalFacts {
+	return arch.SignalFacts{SeenBeforeGuest: true,
+		Source: arch.Source{File: "arch/x86/kvm/x86.c", Function: "vcpu_enter_guest, vcpu_run", Since: "4.0",
+			Note: "hedge on the version: kernel-semantics SIG-2 says at least 4.x; xfer_to_guest_mode_handle_work since 5.11"}}
+}
+
+// VCPUMmap implements arch.Facts: kvm_run, then the PIO data page
+// (KVM_PIO_PAGE_OFFSET = 1, arch/x86/include/uapi/asm/kvm.h), which
+// kvm_dev_ioctl adds under CONFIG_X86.
+func (Arch) VCPUMmap() arch.MmapFacts {
+	return arch.MmapFacts{MinPages: 2,
+		Source: arch.Source{File: "virt/kvm/kvm_main.c", Function: "kvm_dev_ioctl (KVM_GET_VCPU_MMAP_SIZE)", Since: "2.6.22",
+			Note: "hedge on the version"}}
 }

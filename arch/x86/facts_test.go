@@ -1,5 +1,3 @@
-//go:build linux && amd64
-
 package x86
 
 import (
@@ -8,6 +6,7 @@ import (
 
 	"github.com/kvmconform/kvmconform/arch"
 	"github.com/kvmconform/kvmconform/internal/uapi"
+	"golang.org/x/sys/unix"
 )
 
 func TestCompletions(t *testing.T) {
@@ -65,4 +64,50 @@ func TestPCChange(t *testing.T) {
 		{Reason: uapi.KVM_EXIT_HYPERCALL, Access: arch.AccessNone, Path: "SVM", PC: arch.PCOverwritten, Reg: arch.RegWritten},
 		{Reason: uapi.KVM_EXIT_HYPERCALL, Access: arch.AccessNone, Path: "SVM without NRIPS", PC: arch.SkipsAtNewPC, Reg: arch.RegWritten},
 	})
+}
+
+func TestRegsIoctl(t *testing.T) {
+	if f := (Arch{}).RegsIoctl(); !f.Supported || f.Errno != 0 {
+		t.Errorf("RegsIoctl = %+v, want supported", f)
+	}
+}
+
+// TestMPState: MP-X1 without an irqchip (every vCPU RUNNABLE) and MP-X3
+// (RUNNABLE always; UNINITIALIZED, INIT_RECEIVED, HALTED, SIPI_RECEIVED
+// and AP_RESET_HOLD only with an in-kernel LAPIC; anything else EINVAL).
+func TestMPState(t *testing.T) {
+	f := Arch{}.MPState()
+	if !f.Supported || f.GetReturnsState || f.PowerOffAtInit {
+		t.Errorf("%+v", f)
+	}
+	if f.InitialFirst != uapi.KVM_MP_STATE_RUNNABLE || f.InitialSecond != uapi.KVM_MP_STATE_RUNNABLE {
+		t.Errorf("initial states %d, %d; want RUNNABLE (no irqchip)", f.InitialFirst, f.InitialSecond)
+	}
+	withLAPIC := map[uint32]bool{uapi.KVM_MP_STATE_UNINITIALIZED: true, uapi.KVM_MP_STATE_INIT_RECEIVED: true,
+		uapi.KVM_MP_STATE_HALTED: true, uapi.KVM_MP_STATE_SIPI_RECEIVED: true, uapi.KVM_MP_STATE_AP_RESET_HOLD: true}
+	for s := uint32(0); s <= uapi.KVM_MP_STATE_SUSPENDED+1; s++ {
+		want := unix.EINVAL
+		if s == uapi.KVM_MP_STATE_RUNNABLE {
+			want = 0
+		}
+		if got := f.SetErrno(s); got != want {
+			t.Errorf("SetErrno(%d) = %v, want %v", s, got, want)
+		}
+		r, ok := f.SetRule(s)
+		if ok != (withLAPIC[s] || s == uapi.KVM_MP_STATE_RUNNABLE) {
+			t.Errorf("SetRule(%d) listed = %v", s, ok)
+		}
+		if withLAPIC[s] && r.Requires != LAPICRequirement {
+			t.Errorf("SetRule(%d) requires %q, want the LAPIC", s, r.Requires)
+		}
+	}
+	if r, _ := f.SetRule(uapi.KVM_MP_STATE_AP_RESET_HOLD); r.Source.Since != "5.11" {
+		t.Errorf("AP_RESET_HOLD since %q, want 5.11", r.Source.Since)
+	}
+}
+
+func TestSignals(t *testing.T) {
+	if f := (Arch{}).Signals(); !f.SeenBeforeGuest || f.OlderKernelsDiffer {
+		t.Errorf("%+v", f)
+	}
 }

@@ -13,9 +13,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Arch implements arch.Arch for x86_64.
-type Arch struct{}
-
 var _ arch.Arch = Arch{}
 
 // TSSAddr is where KVM_SET_TSS_ADDR puts the three pages VMX needs for

@@ -13,18 +13,6 @@ import (
 	"github.com/kvmconform/kvmconform/suites/internal/harness"
 )
 
-// mpStateCap is CAP-2's expectation per architecture: whether
-// kvm_vm_ioctl_check_extension reports KVM_CAP_MP_STATE.
-var mpStateCap = map[string]uintptr{
-	"x86":     1, // arch/x86/kvm/x86.c kvm_vm_ioctl_check_extension, 2.6.26
-	"arm64":   1, // arch/arm64/kvm/arm.c kvm_vm_ioctl_check_extension, ≈4.0
-	"s390x":   1, // arch/s390/kvm/kvm-s390.c kvm_vm_ioctl_check_extension, ≈3.19
-	"riscv64": 1, // arch/riscv/kvm/vm.c kvm_vm_ioctl_check_extension, 5.16
-	"loong64": 1, // arch/loongarch/kvm/vm.c kvm_vm_ioctl_check_extension, 6.7
-	"mips":    0, // arch/mips/kvm/mips.c: not in the switch
-	"ppc64":   0, // arch/powerpc/kvm/powerpc.c: not in the switch
-}
-
 var _ = Describe("Capabilities and basic ABI", harness.ArchLabel(), func() {
 	var (
 		sys *kvm.System
@@ -51,10 +39,13 @@ var _ = Describe("Capabilities and basic ABI", harness.ArchLabel(), func() {
 	// loongarch, and not by mips or powerpc (each arch's
 	// kvm_vm_ioctl_check_extension switch; x86 since 2.6.26).
 	It("reports KVM_CAP_MP_STATE where the architecture implements KVM_GET/SET_MP_STATE [CAP-2]", Label("CAP-2", "mp-state"), func() {
-		want, ok := mpStateCap[a.Name()]
-		Expect(ok).To(BeTrue(), "no CAP-2 expectation for %s", a.Name())
-		Expect(sys.CheckExtension(uapi.KVM_CAP_MP_STATE)).To(Equal(kvm.Result{Ret: want}),
-			"KVM_CHECK_EXTENSION(KVM_CAP_MP_STATE=14) on %s", a.Name())
+		f := a.MPState()
+		want := kvm.Result{}
+		if f.Supported {
+			want.Ret = 1
+		}
+		Expect(sys.CheckExtension(uapi.KVM_CAP_MP_STATE)).To(Equal(want),
+			"KVM_CHECK_EXTENSION(KVM_CAP_MP_STATE=14) on %s, whose KVM_GET/SET_MP_STATE supported = %v (%s)", a.Name(), f.Supported, f.Source)
 	})
 
 	// ABI-2: kvm_dev_ioctl KVM_GET_VCPU_MMAP_SIZE returns PAGE_SIZE plus the
@@ -66,9 +57,8 @@ var _ = Describe("Capabilities and basic ABI", harness.ArchLabel(), func() {
 		page := os.Getpagesize()
 		Expect(size).To(BeNumerically(">=", uapi.SizeofRun), "KVM_GET_VCPU_MMAP_SIZE vs sizeof(struct kvm_run)")
 		Expect(size%page).To(BeZero(), "KVM_GET_VCPU_MMAP_SIZE %d is not a multiple of the %d-byte page", size, page)
-		if a.Name() == "x86" {
-			Expect(size).To(BeNumerically(">=", 2*page), "x86 maps kvm_run and the PIO data page (KVM_PIO_PAGE_OFFSET = 1)")
-		}
+		f := a.VCPUMmap()
+		Expect(size).To(BeNumerically(">=", f.MinPages*page), "KVM_GET_VCPU_MMAP_SIZE %d: %s maps at least %d pages (%s)", size, a.Name(), f.MinPages, f.Source)
 	})
 
 	// ABI-3: kvm_vcpu_ioctl rejects KVM_RUN with a non-zero argument

@@ -192,7 +192,7 @@ func pcScenarios(name string, c arch.Completion) ([]pcScenario, string) {
 		}
 	case c.ExitReason == uapi.KVM_EXIT_MMIO && c.Access == arch.AccessWrite:
 		out = append(out, pcScenario{name: "mmio-store", exit: uapi.KVM_EXIT_MMIO, access: arch.AccessWrite})
-	case name == "x86" && c.ExitReason == uapi.KVM_EXIT_IO && c.Access == arch.AccessRead:
+	case c.ExitReason == uapi.KVM_EXIT_IO && c.Access == arch.AccessRead:
 		for _, in := range []struct {
 			sc   string
 			size int
@@ -210,11 +210,11 @@ func pcScenarios(name string, c arch.Completion) ([]pcScenario, string) {
 			answer:       answerIO,
 			result:       func(*harness.Machine, string, uint64) uint64 { return uint64(binary.LittleEndian.Uint32(ioData[:])) },
 			completedSym: "insn", onlyPath: "emulator"})
-	case name == "x86" && c.ExitReason == uapi.KVM_EXIT_IO && c.Access == arch.AccessWrite:
+	case c.ExitReason == uapi.KVM_EXIT_IO && c.Access == arch.AccessWrite:
 		for _, sc := range []string{"pio-out-b", "pio-out-w", "pio-out-l"} {
 			out = append(out, pcScenario{name: sc, exit: uapi.KVM_EXIT_IO, access: arch.AccessWrite})
 		}
-	case name == "x86" && c.ExitReason == uapi.KVM_EXIT_X86_RDMSR:
+	case c.ExitReason == uapi.KVM_EXIT_X86_RDMSR:
 		const data = 0x0123456789abcdef
 		out = append(out, pcScenario{name: "rdmsr-unknown", exit: uapi.KVM_EXIT_X86_RDMSR, access: arch.AccessRead, dests: []string{"rax", "rdx"},
 			setup: func(m *harness.Machine) {
@@ -228,7 +228,7 @@ func pcScenarios(name string, c arch.Completion) ([]pcScenario, string) {
 				}
 				return data & 0xffffffff
 			}})
-	case name == "x86" && c.ExitReason == uapi.KVM_EXIT_HYPERCALL:
+	case c.ExitReason == uapi.KVM_EXIT_HYPERCALL:
 		const ret = 0xfffffffe00000005
 		scenario := "vmcall-map-gpa"
 		if moduleLoaded("kvm_amd") {
@@ -250,7 +250,7 @@ func pcScenarios(name string, c arch.Completion) ([]pcScenario, string) {
 			answer: func(_ *harness.Machine, v *kvm.VCPU) { v.Run().SetHypercallRet(ret) },
 			// 32 bits outside long mode (complete_hypercall_exit).
 			result: func(*harness.Machine, string, uint64) uint64 { return ret & 0xffffffff }})
-	case name == "riscv64" && c.ExitReason == uapi.KVM_EXIT_RISCV_SBI:
+	case c.ExitReason == uapi.KVM_EXIT_RISCV_SBI:
 		out = append(out, pcScenario{name: "sbi-ecall-exp", exit: uapi.KVM_EXIT_RISCV_SBI, dests: []string{"a1", "a0"},
 			answer: func(_ *harness.Machine, v *kvm.VCPU) { v.Run().SetRiscvSBIRet(0, 0x1234) },
 			result: func(_ *harness.Machine, dest string, _ uint64) uint64 {
@@ -259,7 +259,7 @@ func pcScenarios(name string, c arch.Completion) ([]pcScenario, string) {
 				}
 				return 0x1234
 			}})
-	case name == "ppc64" && c.ExitReason == uapi.KVM_EXIT_PAPR_HCALL:
+	case c.ExitReason == uapi.KVM_EXIT_PAPR_HCALL:
 		out = append(out, pcScenario{name: "papr-hcall", exit: uapi.KVM_EXIT_PAPR_HCALL, dests: []string{"r3", "r4"},
 			answer: func(_ *harness.Machine, v *kvm.VCPU) {
 				v.Run().SetPaprHcallRet(0x77)
@@ -271,6 +271,22 @@ func pcScenarios(name string, c arch.Completion) ([]pcScenario, string) {
 				}
 				return 0x77
 			}})
+	}
+	// An exit reason belongs to the architectures whose facts list it;
+	// the scenarios above are the guests that make it, and a guest exists
+	// only for the architecture it is written for.
+	var have []pcScenario
+	var missing string
+	for _, sc := range out {
+		if guests.Has(name, sc.name) {
+			have = append(have, sc)
+		} else if missing == "" {
+			missing = guests.Reason(name, sc.name)
+		}
+	}
+	out = have
+	if len(out) == 0 && missing != "" {
+		return nil, missing
 	}
 	if len(out) == 0 {
 		return nil, fmt.Sprintf("%s has no guest scenario that makes this exit", name)
@@ -321,15 +337,15 @@ func pathApplies(p arch.CompletionPath) bool {
 }
 
 // insnLenAt is the length of the instruction at addr, for a path that skips
-// whatever it decodes at the new PC (arch.SkipsAtNewPC). Only x86 has such
-// a path, and the PC is only ever moved to _start, whose first instruction
-// in every x86 image is REAL_START's `xorw %ax, %ax` (guests/src/x86/
-// common.inc): 31 c0, two bytes in 16- and in 32-bit code.
+// whatever it decodes at the new PC (arch.SkipsAtNewPC). Only x86's facts
+// list such a path, and the PC is only ever moved to _start, whose first
+// instruction in every x86 image is REAL_START's `xorw %ax, %ax` (guests/
+// src/x86/common.inc): 31 c0, two bytes in 16- and in 32-bit code.
 func insnLenAt(m *harness.Machine, addr uint64) uint64 {
 	GinkgoHelper()
 	b, err := m.VM.ReadGuest(addr, 2)
 	Expect(err).NotTo(HaveOccurred())
-	if m.Arch.Name() != "x86" || b[0] != 0x31 || b[1] != 0xc0 {
+	if b[0] != 0x31 || b[1] != 0xc0 {
 		Fail(fmt.Sprintf("the spec does not know the length of the %s instruction at %#x (bytes % x)", m.Arch.Name(), addr, b))
 	}
 	return 2

@@ -13,17 +13,12 @@ import (
 	"github.com/kvmconform/kvmconform/suites/internal/harness"
 )
 
-// archFacts returns the host architecture and its facts table (arch/<name>
-// facts.go, kernel-semantics.md §4), skipping where there is none (x86 has
-// its own specs in x86.go).
+// archFacts returns the host architecture and its mp_state facts (arch/
+// <name>/facts.go, kernel-semantics.md §4).
 func archFacts() (arch.Arch, arch.MPStateFacts) {
 	GinkgoHelper()
 	a := harness.HostArch()
-	f, ok := a.(arch.Facts)
-	if !ok {
-		Skip(fmt.Sprintf("architecture: %s mp_state is covered by its own specs", a.Name()))
-	}
-	return a, f.MPState()
+	return a, a.MPState()
 }
 
 // getMPState checks one KVM_GET_MP_STATE against the facts: the state in
@@ -48,8 +43,9 @@ var _ = Describe("mp_state on this architecture", harness.ArchLabel(), func() {
 	// MP-A1 (arm64 kvm_arch_vcpu_ioctl_vcpu_init), MP-R1 (riscv
 	// kvm_arch_vcpu_postcreate: vCPU 1 STOPPED, 5.16), MP-L1, MP-S1 (s390
 	// returns the state as the ioctl value, ≈3.19-6.18), MP-M1 (mips
-	// ENOTTY) and MP-P1 (powerpc EINVAL).
-	It("reports the initial state of the first and second vCPU [MP-A1, MP-R1, MP-L1, MP-S1, MP-M1, MP-P1]", Label("MP-A1", "MP-R1", "MP-L1", "MP-S1", "MP-M1", "MP-P1"), func() {
+	// ENOTTY), MP-P1 (powerpc EINVAL) and MP-X1 without an irqchip (x86
+	// kvm_arch_vcpu_create: RUNNABLE, 2.6.26).
+	It("reports the initial state of the first and second vCPU [MP-A1, MP-R1, MP-L1, MP-S1, MP-M1, MP-P1, MP-X1]", Label("MP-A1", "MP-R1", "MP-L1", "MP-S1", "MP-M1", "MP-P1", "MP-X1"), func() {
 		sys := harness.OpenKVM()
 		a, f := archFacts()
 		vm := harness.CreateVM(sys, a)
@@ -70,8 +66,9 @@ var _ = Describe("mp_state on this architecture", harness.ArchLabel(), func() {
 	// MP-A2 (arm64: RUNNABLE, STOPPED, SUSPENDED from 5.19, else EINVAL),
 	// MP-R1 (riscv: RUNNABLE, STOPPED; INIT_RECEIVED only with
 	// KVM_CAP_RISCV_MP_STATE_RESET), MP-L1, MP-S2 (s390: ENXIO), MP-M1,
-	// MP-P1: the errno of KVM_SET_MP_STATE for every value.
-	It("accepts exactly the documented KVM_SET_MP_STATE values [MP-A2, MP-R1, MP-L1, MP-S2, MP-M1, MP-P1]", Label("MP-A2", "MP-R1", "MP-L1", "MP-S2", "MP-M1", "MP-P1"), func() {
+	// MP-P1, MP-X3 without an in-kernel LAPIC (x86: RUNNABLE only): the
+	// errno of KVM_SET_MP_STATE for every value.
+	It("accepts exactly the documented KVM_SET_MP_STATE values [MP-A2, MP-R1, MP-L1, MP-S2, MP-M1, MP-P1, MP-X3]", Label("MP-A2", "MP-R1", "MP-L1", "MP-S2", "MP-M1", "MP-P1", "MP-X3"), func() {
 		sys := harness.OpenKVM()
 		a, f := archFacts()
 		vm := harness.CreateVM(sys, a)

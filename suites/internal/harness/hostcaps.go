@@ -13,46 +13,31 @@ import (
 // require or branch on, and the common ones a reader of a report asks about
 // first. Architecture-named ones are probed only on their architecture.
 var probedCaps = []struct {
-	name string
-	cap  uintptr
+	name   string
+	cap    uintptr
+	goarch string // the GOARCH (prefix) an architecture's own capability belongs to
 }{
-	{"IMMEDIATE_EXIT", uapi.KVM_CAP_IMMEDIATE_EXIT},
-	{"MP_STATE", uapi.KVM_CAP_MP_STATE},
-	{"SYNC_REGS", uapi.KVM_CAP_SYNC_REGS},
-	{"EXIT_HYPERCALL", uapi.KVM_CAP_EXIT_HYPERCALL},
-	{"IRQCHIP", uapi.KVM_CAP_IRQCHIP},
-	{"SET_BOOT_CPU_ID", uapi.KVM_CAP_SET_BOOT_CPU_ID},
-	{"ONE_REG", uapi.KVM_CAP_ONE_REG},
-	{"ENABLE_CAP", uapi.KVM_CAP_ENABLE_CAP},
-	{"NR_VCPUS", uapi.KVM_CAP_NR_VCPUS},
-	{"MAX_VCPUS", uapi.KVM_CAP_MAX_VCPUS},
-	{"COALESCED_MMIO", uapi.KVM_CAP_COALESCED_MMIO},
-	{"X86_USER_SPACE_MSR", uapi.KVM_CAP_X86_USER_SPACE_MSR},
-	{"X86_SMM", uapi.KVM_CAP_X86_SMM},
-	{"SPLIT_IRQCHIP", uapi.KVM_CAP_SPLIT_IRQCHIP},
-	{"X2APIC_API", uapi.KVM_CAP_X2APIC_API},
-	{"ARM_PSCI_0_2", uapi.KVM_CAP_ARM_PSCI_0_2},
-	{"ARM_NISV_TO_USER", uapi.KVM_CAP_ARM_NISV_TO_USER},
-	{"ARM_SYSTEM_SUSPEND", uapi.KVM_CAP_ARM_SYSTEM_SUSPEND},
-	{"PPC_PAPR", uapi.KVM_CAP_PPC_PAPR},
-	{"S390_USER_SIGP", uapi.KVM_CAP_S390_USER_SIGP},
-	{"S390_VCPU_RESETS", uapi.KVM_CAP_S390_VCPU_RESETS},
-}
-
-// capArch says which GOARCH prefix an architecture-named capability
-// belongs to ("" for the common ones).
-func capArch(name string) string {
-	switch {
-	case strings.HasPrefix(name, "X86_"), name == "SPLIT_IRQCHIP", name == "X2APIC_API":
-		return "amd64"
-	case strings.HasPrefix(name, "ARM_"):
-		return "arm64"
-	case strings.HasPrefix(name, "PPC_"):
-		return "ppc64"
-	case strings.HasPrefix(name, "S390_"):
-		return "s390x"
-	}
-	return ""
+	{"IMMEDIATE_EXIT", uapi.KVM_CAP_IMMEDIATE_EXIT, ""},
+	{"MP_STATE", uapi.KVM_CAP_MP_STATE, ""},
+	{"SYNC_REGS", uapi.KVM_CAP_SYNC_REGS, ""},
+	{"EXIT_HYPERCALL", uapi.KVM_CAP_EXIT_HYPERCALL, ""},
+	{"IRQCHIP", uapi.KVM_CAP_IRQCHIP, ""},
+	{"SET_BOOT_CPU_ID", uapi.KVM_CAP_SET_BOOT_CPU_ID, ""},
+	{"ONE_REG", uapi.KVM_CAP_ONE_REG, ""},
+	{"ENABLE_CAP", uapi.KVM_CAP_ENABLE_CAP, ""},
+	{"NR_VCPUS", uapi.KVM_CAP_NR_VCPUS, ""},
+	{"MAX_VCPUS", uapi.KVM_CAP_MAX_VCPUS, ""},
+	{"COALESCED_MMIO", uapi.KVM_CAP_COALESCED_MMIO, ""},
+	{"X86_USER_SPACE_MSR", uapi.KVM_CAP_X86_USER_SPACE_MSR, "amd64"},
+	{"X86_SMM", uapi.KVM_CAP_X86_SMM, "amd64"},
+	{"SPLIT_IRQCHIP", uapi.KVM_CAP_SPLIT_IRQCHIP, "amd64"},
+	{"X2APIC_API", uapi.KVM_CAP_X2APIC_API, "amd64"},
+	{"ARM_PSCI_0_2", uapi.KVM_CAP_ARM_PSCI_0_2, "arm64"},
+	{"ARM_NISV_TO_USER", uapi.KVM_CAP_ARM_NISV_TO_USER, "arm64"},
+	{"ARM_SYSTEM_SUSPEND", uapi.KVM_CAP_ARM_SYSTEM_SUSPEND, "arm64"},
+	{"PPC_PAPR", uapi.KVM_CAP_PPC_PAPR, "ppc64"},
+	{"S390_USER_SIGP", uapi.KVM_CAP_S390_USER_SIGP, "s390x"},
+	{"S390_VCPU_RESETS", uapi.KVM_CAP_S390_VCPU_RESETS, "s390x"},
 }
 
 // probeHost fills in what the KVM device says about itself: why it cannot
@@ -69,7 +54,7 @@ func probeHost(info *hostinfo.Info) {
 		info.APIVersion = int(r.Ret)
 	}
 	for _, c := range probedCaps {
-		if a := capArch(c.name); a != "" && !strings.HasPrefix(runtime.GOARCH, a) {
+		if c.goarch != "" && !strings.HasPrefix(runtime.GOARCH, c.goarch) {
 			continue
 		}
 		r := sys.CheckExtension(c.cap)
