@@ -51,21 +51,12 @@ func pcOf(m *harness.Machine, v *kvm.VCPU) uint64 {
 	return pc
 }
 
-func regOf(m *harness.Machine, v *kvm.VCPU, name string) uint64 {
-	GinkgoHelper()
-	r, err := m.Arch.Reg(v, name)
-	Expect(err).NotTo(HaveOccurred())
-	return r
-}
-
 // completeOnce runs with immediate_exit = 1 twice: both must return EINTR,
 // the first completes the pending exit (check then looks at the result),
 // the second changes nothing (CMP-13); then the guest runs on to its report.
 func completeOnce(m *harness.Machine, v *kvm.VCPU, check func(), regs ...string) {
 	GinkgoHelper()
-	v.Run().SetImmediateExit(1)
-	rr := m.Run(v)
-	Expect(rr.Errno).To(Equal(unix.EINTR), "KVM_RUN with immediate_exit after the exit: %s; %s", rr, m.State(v))
+	rr := m.RunImmediateEINTR(v, "KVM_RUN with immediate_exit after the exit")
 	m.ExpectPC(v, "after", "PC after completion: at `after`")
 	Expect(m.Marker()).To(BeZero(), "the code after the instruction ran during the immediate exit")
 	if check != nil {
@@ -73,13 +64,13 @@ func completeOnce(m *harness.Machine, v *kvm.VCPU, check func(), regs ...string)
 	}
 	before := map[string]uint64{}
 	for _, r := range regs {
-		before[r] = regOf(m, v, r)
+		before[r] = m.Reg(v, r)
 	}
 	rr = m.Run(v)
 	Expect(rr.Errno).To(Equal(unix.EINTR), "second immediate run: %s", rr)
 	m.ExpectPC(v, "after", "PC after a second immediate run (CMP-13)")
 	for _, r := range regs {
-		Expect(regOf(m, v, r)).To(Equal(before[r]), "%s after a second immediate run (CMP-13)", r)
+		Expect(m.Reg(v, r)).To(Equal(before[r]), "%s after a second immediate run (CMP-13)", r)
 	}
 	v.Run().SetImmediateExit(0)
 	Expect(m.RunToReport(v)).To(Equal(uint32(guests.ReportDone)), "the guest continues past the instruction")
@@ -118,7 +109,7 @@ var _ = Describe("Completion of other pending exits", Label("completion", "immed
 		m.ExpectPC(v, "insn", "sepc during the pending SBI exit")
 		v.Run().SetRiscvSBIRet(0, 0x1234)
 		completeOnce(m, v, func() {
-			Expect([]uint64{regOf(m, v, "a0"), regOf(m, v, "a1")}).To(Equal([]uint64{0, 0x1234}), "a0/a1 = riscv_sbi.ret[0]/ret[1] after completion")
+			Expect([]uint64{m.Reg(v, "a0"), m.Reg(v, "a1")}).To(Equal([]uint64{0, 0x1234}), "a0/a1 = riscv_sbi.ret[0]/ret[1] after completion")
 		}, "a0", "a1")
 	})
 
@@ -135,7 +126,7 @@ var _ = Describe("Completion of other pending exits", Label("completion", "immed
 		v.Run().SetPaprHcallRet(0x77)
 		v.Run().SetPaprHcallArg(0, 0x400)
 		completeOnce(m, v, func() {
-			Expect([]uint64{regOf(m, v, "r3"), regOf(m, v, "r4")}).To(Equal([]uint64{0x77, 0x400}), "r3 = ret, r4 = args[0] after completion")
+			Expect([]uint64{m.Reg(v, "r3"), m.Reg(v, "r4")}).To(Equal([]uint64{0x77, 0x400}), "r3 = ret, r4 = args[0] after completion")
 		}, "r3", "r4")
 	})
 })
@@ -156,7 +147,7 @@ var _ = Describe("arm64 MMIO aborts without a valid syndrome", Label("completion
 		rr := m.Run(v)
 		Expect(rr.Result).To(Equal(kvm.Fail(unix.ENOSYS)), "KVM_RUN on an ldp from MMIO without KVM_CAP_ARM_NISV_TO_USER: %s; %s", rr, m.State(v))
 		m.ExpectPC(v, "insn", "PC after the failed run")
-		harness.ExpectHex(regOf(m, v, "x1"), m.Sym("POISON"), "x1 after the failed run")
+		harness.ExpectHex(m.Reg(v, "x1"), m.Sym("POISON"), "x1 after the failed run")
 	})
 
 	It("exit with KVM_EXIT_ARM_NISV with KVM_CAP_ARM_NISV_TO_USER, with nothing to complete", func() {
@@ -180,11 +171,9 @@ var _ = Describe("arm64 MMIO aborts without a valid syndrome", Label("completion
 		}
 		nisvExit("first run")
 
-		v.Run().SetImmediateExit(1)
-		rr := m.Run(v)
-		Expect(rr.Errno).To(Equal(unix.EINTR), "immediate run after the NISV exit: %s", rr)
+		m.RunImmediateEINTR(v, "immediate run after the NISV exit")
 		m.ExpectPC(v, "insn", "PC after the immediate run: nothing to complete")
-		harness.ExpectHex(regOf(m, v, "x1"), m.Sym("POISON"), "x1 after the immediate run")
+		harness.ExpectHex(m.Reg(v, "x1"), m.Sym("POISON"), "x1 after the immediate run")
 		v.Run().SetImmediateExit(0)
 
 		nisvExit("run again without emulating")
@@ -194,6 +183,6 @@ var _ = Describe("arm64 MMIO aborts without a valid syndrome", Label("completion
 		Expect(m.Arch.SetReg(v, "x2", 0xf8e7d6c5)).To(Succeed())
 		Expect(m.Arch.SetPC(v, m.Sym("after"))).To(Succeed())
 		Expect(m.RunToReport(v)).To(Equal(uint32(guests.ReportDone)), "the guest's report after the emulated ldp")
-		Expect(regOf(m, v, "x1")).To(Equal(uint64(0xb4a39281)), "x1 after the guest went on")
+		Expect(m.Reg(v, "x1")).To(Equal(uint64(0xb4a39281)), "x1 after the guest went on")
 	})
 })

@@ -8,7 +8,6 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	"golang.org/x/sys/unix"
 
 	"github.com/kvmconform/kvmconform/arch"
 	"github.com/kvmconform/kvmconform/arch/host"
@@ -367,7 +366,7 @@ func readDest(m *harness.Machine, v *kvm.VCPU, dest string) uint64 {
 		Expect(err).NotTo(HaveOccurred())
 		return uint64(m.Layout.ByteOrder.Uint32(b))
 	}
-	return regOf(m, v, dest)
+	return m.Reg(v, dest)
 }
 
 // pcOutcome is what one kernel path is written to leave, or what came.
@@ -529,9 +528,7 @@ var _ = Describe("Completion when userspace changed the vCPU during the exit", L
 			}
 
 			By("running with immediate_exit = 1")
-			v.Run().SetImmediateExit(1)
-			rr := m.Run(v)
-			Expect(rr.Errno).To(Equal(unix.EINTR), "KVM_RUN with immediate_exit after the exit %s: %s; %s", what, rr, m.State(v))
+			m.RunImmediateEINTR(v, "KVM_RUN with immediate_exit after the exit %s", what)
 			got := pcOutcome{pcAtExit: pcAtExit, pc: pcOf(m, v)}
 			for _, d := range s.dests {
 				got.dests = append(got.dests, readDest(m, v, d))

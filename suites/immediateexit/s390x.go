@@ -34,8 +34,7 @@ var _ = Describe("s390x immediate_exit", Label("immediate-exit", "s390x"), func(
 	// and dirty sync regs are not consumed. [4.11]
 	It("returns EINTR before validating or applying sync regs [IE-7]", Label("IE-7"), func() {
 		m, v := s390Machine()
-		before, err := m.Arch.Reg(v, "r2")
-		Expect(err).NotTo(HaveOccurred())
+		before := m.Reg(v, "r2")
 		run := v.Run()
 		// kvm_sync_regs: __u64 prefix, then __u64 gprs[16].
 		binary.NativeEndian.PutUint64(run.SyncRegs()[8+2*8:], before^0x5a5a)
@@ -46,8 +45,7 @@ var _ = Describe("s390x immediate_exit", Label("immediate-exit", "s390x"), func(
 		Expect(rr.Errno).To(Equal(unix.EINTR), "immediate run with invalid kvm_valid_regs bits: %s", rr)
 		run.SetValidRegs(0)
 		run.SetDirtyRegs(0)
-		after, err := m.Arch.Reg(v, "r2")
-		Expect(err).NotTo(HaveOccurred())
+		after := m.Reg(v, "r2")
 		Expect(after).To(Equal(before), "r2: dirty sync regs must not be applied by an immediate exit")
 	})
 
@@ -58,9 +56,7 @@ var _ = Describe("s390x immediate_exit", Label("immediate-exit", "s390x"), func(
 	It("gives EINTR to an immediate run and EINVAL to a normal run of a user-STOPPED vCPU [IE-10]", Label("IE-10", "mp-state"), func() {
 		m, v := s390Machine()
 		Expect(v.SetMPState(uapi.KVM_MP_STATE_STOPPED)).To(Equal(kvm.Result{}), "KVM_SET_MP_STATE(STOPPED)")
-		v.Run().SetImmediateExit(1)
-		rr := m.Run(v)
-		Expect(rr.Errno).To(Equal(unix.EINTR), "immediate run of a STOPPED vCPU: %s", rr)
+		rr := m.RunImmediateEINTR(v, "immediate run of a STOPPED vCPU")
 		v.Run().SetImmediateExit(0)
 		rr = m.Run(v)
 		Expect(rr.Result).To(Equal(kvm.Fail(unix.EINVAL)), "normal run of a STOPPED vCPU under user CPU-state control: %s", rr)

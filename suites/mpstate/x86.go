@@ -17,17 +17,10 @@ import (
 	"github.com/kvmconform/kvmconform/suites/internal/harness"
 )
 
-// mpState reads KVM_GET_MP_STATE and fails the spec if the ioctl fails.
-func mpState(v *kvm.VCPU) uint32 {
-	GinkgoHelper()
-	st, r := v.GetMPState(sentinel)
-	Expect(r).To(Equal(kvm.Result{}), "KVM_GET_MP_STATE on vCPU %d", v.ID())
-	return st
-}
-
+// expectMPState fails the spec unless the x86 vCPU's mp_state is want.
 func expectMPState(v *kvm.VCPU, want uint32, why string) {
 	GinkgoHelper()
-	got := mpState(v)
+	got := harness.MPState(x86.Arch{}, v)
 	Expect(got).To(Equal(want), "vCPU %d mp_state is %s, want %s: %s", v.ID(), mpName(got), mpName(want), why)
 }
 

@@ -6,6 +6,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 
+	"github.com/kvmconform/kvmconform/arch"
 	"github.com/kvmconform/kvmconform/kvm"
 )
 
@@ -70,4 +71,44 @@ func (m *Machine) ExpectPC(v *kvm.VCPU, sym string, what string, args ...any) {
 	if got := m.PC(v); got != want {
 		Fail(fmt.Sprintf("%s: want %s, got %s; %s", fmt.Sprintf(what, args...), m.Addr(want), m.Addr(got), m.State(v)))
 	}
+}
+
+// Reg reads the general register name ("rax", "x1", "a0"), failing the
+// spec if it cannot.
+func (m *Machine) Reg(v *kvm.VCPU, name string) uint64 {
+	GinkgoHelper()
+	r, err := m.Arch.Reg(v, name)
+	if err != nil {
+		Fail(fmt.Sprintf("reading %s of vCPU %d: %v", name, v.ID(), err))
+	}
+	return r
+}
+
+// mpStateSentinel pre-fills struct kvm_mp_state, so that a GET that does not
+// write it is visible.
+const mpStateSentinel = 0xdeadbeef
+
+// MPState reads KVM_GET_MP_STATE the way architecture a reports it (in the
+// struct, or as the ioctl's return value on s390), failing the spec if the
+// ioctl fails or leaves the struct unwritten where it must write it. The
+// raw kvm.VCPU.GetMPState stays for specs of the ioctl itself.
+func MPState(a arch.Arch, v *kvm.VCPU) uint32 {
+	GinkgoHelper()
+	f := a.MPState()
+	st, r := v.GetMPState(mpStateSentinel)
+	switch {
+	case !r.OK():
+		Fail(fmt.Sprintf("KVM_GET_MP_STATE on vCPU %d: %s (%s)", v.ID(), r, f.Source))
+	case f.GetReturnsState:
+		return uint32(r.Ret)
+	case r.Ret != 0 || st == mpStateSentinel:
+		Fail(fmt.Sprintf("KVM_GET_MP_STATE on vCPU %d returned %d and left struct kvm_mp_state at %#x (%s)", v.ID(), r.Ret, st, f.Source))
+	}
+	return st
+}
+
+// MPState is MPState for a vCPU of the machine.
+func (m *Machine) MPState(v *kvm.VCPU) uint32 {
+	GinkgoHelper()
+	return MPState(m.Arch, v)
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	. "github.com/onsi/ginkgo/v2"
+	"golang.org/x/sys/unix"
 
 	"github.com/kvmconform/kvmconform/arch"
 	"github.com/kvmconform/kvmconform/guests"
@@ -152,4 +153,17 @@ func (m *Machine) RunImmediate(v *kvm.VCPU) kvm.RunResult {
 	GinkgoHelper()
 	v.Run().SetImmediateExit(1)
 	return m.Run(v)
+}
+
+// RunImmediateEINTR is RunImmediate for the usual case, a run that must
+// end with EINTR (kernel-semantics §1): anything else fails the spec with
+// the result and the vCPU state, after what (which may carry fmt
+// arguments) names the run.
+func (m *Machine) RunImmediateEINTR(v *kvm.VCPU, what string, args ...any) kvm.RunResult {
+	GinkgoHelper()
+	rr := m.RunImmediate(v)
+	if rr.Errno != unix.EINTR {
+		Fail(fmt.Sprintf("%s: KVM_RUN with immediate_exit = 1 did not return EINTR: %s; %s", fmt.Sprintf(what, args...), rr, m.State(v)))
+	}
+	return rr
 }
