@@ -42,6 +42,10 @@ func lowBits(n uint) uint64 {
 
 // MMIOLoads lists arch's mmio-load-* scenarios (nil for an architecture
 // without MMIO). x86 has no 8-byte load: its images never enter long mode.
+//
+// The table is also the images' source: guests/build writes one program
+// per entry from guests/src/<arch>/mmio-load.S.tmpl, with the entry's Insn
+// at `insn`, so adding an entry here and running the build adds the image.
 func MMIOLoads(arch string) []MMIOLoad {
 	const x86Poison = Poison & 0xFFFFFFFF
 	switch arch {
