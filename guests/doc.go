@@ -9,7 +9,8 @@
 // Layout gives the memory map the images assume, Scenarios and Has which
 // images exist, and Reason why one does not (for a spec's Skip).
 // MMIOLoads describes the mmio-load-* scenarios for table-driven
-// completion specs.
+// completion specs; it is also what their images are built from (one
+// program per entry, written from guests/src/<arch>/mmio-load.S.tmpl).
 //
 // # Architectures and memory layout
 //

@@ -253,7 +253,7 @@ func TestMMIOLoads(t *testing.T) {
 				continue
 			}
 			if !slices.Contains([]int{1, 2, 4, 8}, l.Width) || !slices.Contains([]int{8, 16, 32, 64}, l.DestBits) ||
-				l.DestBits < 8*l.Width || l.Reg == "" {
+				l.DestBits < 8*l.Width || l.Reg == "" || l.Insn == "" {
 				t.Errorf("%s: bad entry %+v", arch, l)
 			}
 			im, err := Load(arch, l.Scenario)

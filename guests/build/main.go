@@ -13,6 +13,14 @@
 // ID, no debug information and no timestamp, and the tools run in a scratch
 // directory under fixed file names, so the output is byte-for-byte
 // reproducible.
+//
+// The mmio-load-* programs have no source files: for every entry of
+// guests.MMIOLoads(arch), the build writes the program from the template
+// guests/src/<arch>/mmio-load.S.tmpl (text/template, the entry as data)
+// into the scratch directory and assembles it like a source. A
+// hand-written mmio-load-*.S is an error, and so is a table without a
+// template or a template without a table. The table is the one compiled
+// into this command (package guests), whatever -dir says.
 package main
 
 import (
@@ -30,6 +38,16 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"text/template"
+
+	"github.com/kvmconform/kvmconform/guests"
+)
+
+// mmioLoadTemplate is the file in guests/src/<arch> that the mmio-load-*
+// programs are written from, and mmioLoadPrefix their names' prefix.
+const (
+	mmioLoadTemplate = "mmio-load.S.tmpl"
+	mmioLoadPrefix   = "mmio-load-"
 )
 
 // toolchain is how one architecture's sources are assembled and linked.
@@ -145,24 +163,24 @@ func build(guests string, check bool, stdout io.Writer) error {
 	return nil
 }
 
-// buildAll assembles every source of every toolchain, in parallel, each in
-// its own scratch directory, and returns the images keyed
-// "arch/scenario.elf".
+// buildAll assembles every source and written program of every
+// toolchain, in parallel, each in its own scratch directory, and returns
+// the images keyed "arch/scenario.elf".
 func buildAll(src string, tcs []toolchain) (map[string][]byte, error) {
 	type job struct {
 		tc   toolchain
-		name string
+		prog program
 		elf  []byte
 		err  error
 	}
 	var jobs []*job
 	for _, tc := range tcs {
-		names, err := sources(filepath.Join(src, tc.arch))
+		progs, err := programs(filepath.Join(src, tc.arch), tc.arch, guests.MMIOLoads(tc.arch))
 		if err != nil {
 			return nil, err
 		}
-		for _, name := range names {
-			jobs = append(jobs, &job{tc: tc, name: name})
+		for _, p := range progs {
+			jobs = append(jobs, &job{tc: tc, prog: p})
 		}
 	}
 	scratch, err := os.MkdirTemp("", "guests-build-")
@@ -178,7 +196,7 @@ func buildAll(src string, tcs []toolchain) (map[string][]byte, error) {
 			defer func() { <-slots }()
 			work := filepath.Join(scratch, strconv.Itoa(i))
 			if j.err = os.Mkdir(work, 0o755); j.err == nil {
-				j.elf, j.err = assemble(j.tc, filepath.Join(src, j.tc.arch), work, j.name)
+				j.elf, j.err = assemble(j.tc, filepath.Join(src, j.tc.arch), work, j.prog)
 			}
 		})
 	}
@@ -188,7 +206,7 @@ func buildAll(src string, tcs []toolchain) (map[string][]byte, error) {
 		if j.err != nil {
 			return nil, j.err
 		}
-		built[j.tc.arch+"/"+j.name+".elf"] = j.elf
+		built[j.tc.arch+"/"+j.prog.name+".elf"] = j.elf
 	}
 	return built, nil
 }
@@ -212,6 +230,79 @@ func missingTools(tcs []toolchain) error {
 	return fmt.Errorf("%s not found: apt-get install %s", strings.Join(progs, ", "), strings.Join(pkgs, " "))
 }
 
+// program is one image's assembly program: the source file
+// <srcDir>/<name>.S, or text written from a template (written).
+type program struct {
+	name    string // the scenario
+	written bool   // text is the program; else it is the source file
+	text    []byte
+}
+
+// programs lists, sorted by name, the programs of one architecture: the
+// sources in srcDir and one mmio-load-* program per entry of loads,
+// written from srcDir's mmio-load.S.tmpl.
+func programs(srcDir, arch string, loads []guests.MMIOLoad) ([]program, error) {
+	names, err := sources(srcDir)
+	if err != nil {
+		return nil, err
+	}
+	var out []program
+	for _, name := range names {
+		if strings.HasPrefix(name, mmioLoadPrefix) {
+			return nil, fmt.Errorf("%s/%s.S: the %s* programs are written from %s/%s and guests.MMIOLoads: add a table entry instead of a source",
+				arch, name, mmioLoadPrefix, arch, mmioLoadTemplate)
+		}
+		out = append(out, program{name: name})
+	}
+	gen, err := mmioLoadPrograms(srcDir, arch, loads)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, gen...)
+	slices.SortFunc(out, func(a, b program) int { return strings.Compare(a.name, b.name) })
+	return out, nil
+}
+
+// mmioLoadPrograms writes one program per entry of loads (arch's
+// guests.MMIOLoads) from srcDir's mmio-load.S.tmpl. No template and no
+// entries is no programs; one without the other is an error.
+func mmioLoadPrograms(srcDir, arch string, loads []guests.MMIOLoad) ([]program, error) {
+	where := arch + "/" + mmioLoadTemplate
+	text, err := os.ReadFile(filepath.Join(srcDir, mmioLoadTemplate))
+	switch {
+	case errors.Is(err, os.ErrNotExist) && len(loads) == 0:
+		return nil, nil
+	case errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Errorf("%s is missing: guests.MMIOLoads(%q) has %d entries to write from it", where, arch, len(loads))
+	case err != nil:
+		return nil, fmt.Errorf("read %s: %w", where, err)
+	case len(loads) == 0:
+		return nil, fmt.Errorf("%s: guests.MMIOLoads(%q) has no entries to write from it", where, arch)
+	}
+	tmpl, err := template.New(mmioLoadTemplate).
+		Funcs(template.FuncMap{"hasPrefix": strings.HasPrefix}).
+		Option("missingkey=error").
+		Parse(string(text))
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: %w", where, err)
+	}
+	var out []program
+	seen := map[string]bool{}
+	for _, l := range loads {
+		name := l.Scenario
+		if !strings.HasPrefix(name, mmioLoadPrefix) || strings.ContainsAny(name, `/\`) || seen[name] {
+			return nil, fmt.Errorf("guests.MMIOLoads(%q): scenario %q is not a new %s* name", arch, name, mmioLoadPrefix)
+		}
+		seen[name] = true
+		var b bytes.Buffer
+		if err := tmpl.Execute(&b, l); err != nil {
+			return nil, fmt.Errorf("%s for %s: %w", where, name, err)
+		}
+		out = append(out, program{name: name, written: true, text: b.Bytes()})
+	}
+	return out, nil
+}
+
 // sources lists the scenario names (file names without .S) in dir, sorted.
 func sources(dir string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
@@ -230,20 +321,44 @@ func sources(dir string) ([]string, error) {
 // assemble builds one image in work and returns its bytes. The tools run in
 // work with relative file names: the linker records the object's name in
 // the symbol table, so the names must not depend on the scratch directory.
-func assemble(tc toolchain, srcDir, work, name string) ([]byte, error) {
+// A program written from a template goes to work as <name>.S and is
+// assembled from there; its .include files come from srcDir like a
+// source's.
+func assemble(tc toolchain, srcDir, work string, p program) ([]byte, error) {
+	name := p.name
 	obj, elf := name+".o", name+".elf"
-	asArgs := append(slices.Clone(tc.asFlags), "--fatal-warnings", "-I", srcDir, "-o", obj, filepath.Join(srcDir, name+".S"))
+	src, what := filepath.Join(srcDir, name+".S"), tc.arch+"/"+name+".S"
+	if p.written {
+		src, what = name+".S", fmt.Sprintf("%s/%s.S (written from %s/%s)", tc.arch, name, tc.arch, mmioLoadTemplate)
+		if err := os.WriteFile(filepath.Join(work, src), p.text, 0o644); err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+	}
+	asArgs := append(slices.Clone(tc.asFlags), "--fatal-warnings", "-I", srcDir, "-o", obj, src)
 	if err := tool(work, tc.prefix+"as", asArgs); err != nil {
-		return nil, fmt.Errorf("%s/%s.S: %w", tc.arch, name, err)
+		if p.written {
+			return nil, fmt.Errorf("%s: %w\nthe program:\n%s", what, err, numbered(p.text))
+		}
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	ldArgs := append(slices.Clone(tc.ldFlags),
 		"-T", filepath.Join(srcDir, "link.ld"),
 		"--build-id=none", "-nostdlib", "-static", "-n", "--fatal-warnings",
 		"-o", elf, obj)
 	if err := tool(work, tc.prefix+"ld", ldArgs); err != nil {
-		return nil, fmt.Errorf("%s/%s.S: %w", tc.arch, name, err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return os.ReadFile(filepath.Join(work, elf))
+}
+
+// numbered is text with line numbers, as the assembler's messages count
+// them.
+func numbered(text []byte) string {
+	var b strings.Builder
+	for i, line := range strings.Split(strings.TrimSuffix(string(text), "\n"), "\n") {
+		fmt.Fprintf(&b, "%4d  %s\n", i+1, line)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // tool runs one binutils program in dir; any output counts as a failure.

@@ -1,8 +1,0 @@
-/* mmio-load-lwa: r4 = POISON, then `lwa	%r4, 0(%r3)` from MMIO_BASE: 4 bytes, sign-extended. */
-	.include "common.inc"
-	.globl	_start
-_start:
-	lis	%r3, MMIO_BASE >> 16
-	POISON64 %r4
-insn:	lwa	%r4, 0(%r3)
-after:	DONE

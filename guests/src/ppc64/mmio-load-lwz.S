@@ -1,8 +1,0 @@
-/* mmio-load-lwz: r4 = POISON, then `lwz	%r4, 0(%r3)` from MMIO_BASE: 4 bytes, zero-extended. */
-	.include "common.inc"
-	.globl	_start
-_start:
-	lis	%r3, MMIO_BASE >> 16
-	POISON64 %r4
-insn:	lwz	%r4, 0(%r3)
-after:	DONE
