@@ -21,7 +21,7 @@ import (
 // not asserted.
 func checkPCDuringExit(m *harness.Machine, v *kvm.VCPU, exit uint32, access arch.Access) {
 	GinkgoHelper()
-	pc := pcOf(m, v)
+	pc := m.PC(v)
 	c, ok := m.Arch.Completions().Lookup(exit, access)
 	if !ok {
 		AddReportEntry("PC during the exit", fmt.Sprintf("exit %d %s: %#x (insn %#x, after %#x); not in the %s completion facts",
@@ -42,13 +42,6 @@ func machineFor(scenario string) (*harness.Machine, *kvm.VCPU) {
 	sys := harness.OpenKVM()
 	a := harness.HostArch()
 	return harness.NewMachineVCPU(sys, a, scenario, harness.MachineOptions{})
-}
-
-func pcOf(m *harness.Machine, v *kvm.VCPU) uint64 {
-	GinkgoHelper()
-	pc, err := m.Arch.PC(v)
-	Expect(err).NotTo(HaveOccurred())
-	return pc
 }
 
 // completeOnce runs with immediate_exit = 1 twice: both must return EINTR,

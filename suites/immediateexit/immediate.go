@@ -35,14 +35,12 @@ var _ = Describe("immediate_exit on a vCPU with nothing pending", Label("immedia
 	// [4.11, 460df4c1fc7c]
 	It("returns EINTR without running the guest, registers unchanged [IE-1]", Label("IE-1"), func() {
 		before := m.Arch.Dump(v)
-		pc, err := m.Arch.PC(v)
-		Expect(err).NotTo(HaveOccurred())
+		pc := m.PC(v)
 		rr := m.RunImmediate(v)
 		expectImmediateExit(m, v, rr, "fresh vCPU")
 		_, reported := m.Report(v)
 		Expect(reported).To(BeFalse(), "the guest ran to its report: %s", m.State(v))
-		pc2, err := m.Arch.PC(v)
-		Expect(err).NotTo(HaveOccurred())
+		pc2 := m.PC(v)
 		Expect(pc2).To(Equal(pc), "PC after an immediate exit")
 		Expect(m.Arch.Dump(v)).To(Equal(before), "registers after an immediate exit")
 		Expect(m.Marker()).To(BeZero(), "guest memory: the marker after the first instruction was written")
@@ -74,12 +72,10 @@ var _ = Describe("immediate_exit on a vCPU with nothing pending", Label("immedia
 	// IE-4: repeated immediate runs keep returning EINTR and never run the
 	// guest; clearing the flag lets the guest run to its report. [4.11]
 	It("keeps returning EINTR on repeated immediate runs, and runs the guest once cleared [IE-4]", Label("IE-4"), func() {
-		pc, err := m.Arch.PC(v)
-		Expect(err).NotTo(HaveOccurred())
+		pc := m.PC(v)
 		for i := 0; i < 5; i++ {
 			expectImmediateExit(m, v, m.RunImmediate(v), fmt.Sprintf("immediate run %d", i+1))
-			pc2, err := m.Arch.PC(v)
-			Expect(err).NotTo(HaveOccurred())
+			pc2 := m.PC(v)
 			Expect(pc2).To(Equal(pc), "PC after immediate run %d", i+1)
 		}
 		v.Run().SetImmediateExit(0)

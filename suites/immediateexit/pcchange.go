@@ -506,7 +506,7 @@ var _ = Describe("Completion when userspace changed the vCPU during the exit", L
 			if s.exit == uapi.KVM_EXIT_IO {
 				Expect(v.Run().IO().Direction).To(Equal(map[bool]uint8{true: uapi.KVM_EXIT_IO_OUT, false: uapi.KVM_EXIT_IO_IN}[s.access == arch.AccessWrite]), "io.direction")
 			}
-			pcAtExit := pcOf(m, v)
+			pcAtExit := m.PC(v)
 			at := make([]uint64, len(s.dests))
 			for i, d := range s.dests {
 				at[i] = readDest(m, v, d)
@@ -529,7 +529,7 @@ var _ = Describe("Completion when userspace changed the vCPU during the exit", L
 
 			By("running with immediate_exit = 1")
 			m.RunImmediateEINTR(v, "KVM_RUN with immediate_exit after the exit %s", what)
-			got := pcOutcome{pcAtExit: pcAtExit, pc: pcOf(m, v)}
+			got := pcOutcome{pcAtExit: pcAtExit, pc: m.PC(v)}
 			for _, d := range s.dests {
 				got.dests = append(got.dests, readDest(m, v, d))
 			}

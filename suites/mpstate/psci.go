@@ -74,11 +74,8 @@ var _ = Describe("arm64 CPU bring-up through PSCI", Label("mp-state", "arm64", "
 
 		By("running vCPU 1: it starts at `secondary` with x0 = context")
 		Expect(m.RunToReport(v1)).To(Equal(uint32(psciContext)), "x0 of the started vCPU (its first report)")
-		Expect(m.Arch.Reg(v1, "pstate")).To(Equal(uint64(arm64EntryPSTATE)), "PSTATE of the started vCPU")
-		pc, err := m.Arch.PC(v1)
-		Expect(err).NotTo(HaveOccurred())
-		Expect(pc).To(BeNumerically(">", m.Sym("secondary")), "the started vCPU runs from `secondary`")
-		Expect(pc).To(BeNumerically("<", m.Sym("cpu_off")), "the started vCPU runs from `secondary`")
+		Expect(m.Reg(v1, "pstate")).To(Equal(uint64(arm64EntryPSTATE)), "PSTATE of the started vCPU")
+		m.ExpectPCIn(v1, "secondary", "cpu_off", "the started vCPU runs from `secondary`")
 
 		By("CPU_OFF on vCPU 1: it stops and its KVM_RUN sleeps")
 		expectStopsItself(m, v1, "CPU_OFF")

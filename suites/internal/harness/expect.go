@@ -73,6 +73,17 @@ func (m *Machine) ExpectPC(v *kvm.VCPU, sym string, what string, args ...any) {
 	}
 }
 
+// ExpectPCIn fails the spec unless the vCPU's PC lies in [from, to), two
+// symbols of the image: code that runs from `from` and has not reached
+// `to`. what may carry fmt arguments.
+func (m *Machine) ExpectPCIn(v *kvm.VCPU, from, to string, what string, args ...any) {
+	GinkgoHelper()
+	lo, hi, pc := m.Sym(from), m.Sym(to), m.PC(v)
+	if pc < lo || pc >= hi {
+		Fail(fmt.Sprintf("%s: want a PC in [%s, %s), got %s; %s", fmt.Sprintf(what, args...), m.Addr(lo), m.Addr(hi), m.Addr(pc), m.State(v)))
+	}
+}
+
 // Reg reads the general register name ("rax", "x1", "a0"), failing the
 // spec if it cannot.
 func (m *Machine) Reg(v *kvm.VCPU, name string) uint64 {
