@@ -5,6 +5,7 @@ go 1.26.8
 tool (
 	github.com/onsi/ginkgo/v2/ginkgo
 	github.com/rhysd/actionlint/cmd/actionlint
+	golang.org/x/tools/cmd/stringer
 )
 
 require (

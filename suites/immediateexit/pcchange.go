@@ -67,9 +67,9 @@ const userValue = 0x5a5a5a5a5a5a5a5a
 
 // pcScenario is a guest scenario that ends in a completed exit.
 type pcScenario struct {
-	name   string      // the guest scenario
-	exit   uint32      // the exit it makes
-	access arch.Access // and its direction
+	name   string          // the guest scenario
+	exit   uapi.ExitReason // the exit it makes
+	access arch.Access     // and its direction
 	// dests are the destinations the completion writes: register names,
 	// or "[sym]" for the 4 bytes at a guest symbol (x86 string I/O).
 	dests []string
@@ -134,7 +134,7 @@ func pcChangeEntries() []TableEntry {
 
 // exitName is "KVM_EXIT_MMIO read".
 func exitName(c arch.Completion) string {
-	n := "KVM_EXIT_" + kvm.ExitReasonName(c.ExitReason)
+	n := "KVM_EXIT_" + c.ExitReason.String()
 	if c.Access != arch.AccessNone {
 		n += " " + c.Access.String()
 	}

@@ -280,7 +280,7 @@ var _ = Describe("x86 completion of pending exits", Label("completion", "immedia
 		v.Run().SetImmediateExit(1)
 		rr := m.Run(v)
 		Expect(rr.Result).To(Equal(kvm.Result{}), "completing the first fragment with immediate_exit: %s; %s", rr, m.State(v))
-		Expect(rr.ExitReason).To(Equal(uint32(uapi.KVM_EXIT_MMIO)), "%s", m.State(v))
+		Expect(rr.ExitReason).To(Equal(uapi.KVM_EXIT_MMIO), "%s", m.State(v))
 		second := v.Run().MMIO()
 		Expect([]uint64{second.PhysAddr, uint64(second.Len)}).To(Equal([]uint64{m.Layout.MMIOBase + 0x1000, 2}), "second fragment {addr, len}")
 		m.ExpectPC(v, "insn", "RIP while fragments are pending")
@@ -346,7 +346,7 @@ var _ = Describe("x86 completion of pending exits", Label("completion", "immedia
 // pioPaths returns the fast and the emulator path of an x86 port I/O
 // completion from the arch facts (arch/x86/facts.go: the usual path and
 // its OtherPaths), failing the spec if the facts lack either.
-func pioPaths(m *harness.Machine, exit uint32, access arch.Access) (fast, emulator arch.CompletionPath) {
+func pioPaths(m *harness.Machine, exit uapi.ExitReason, access arch.Access) (fast, emulator arch.CompletionPath) {
 	GinkgoHelper()
 	c, ok := m.Arch.Completions().Lookup(exit, access)
 	if !ok {

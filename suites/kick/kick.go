@@ -126,7 +126,7 @@ var _ = Describe("Kicking a vCPU out of KVM_RUN", harness.ArchLabel(), func() {
 			if rr.ExitReason == uapi.KVM_EXIT_INTR {
 				AddReportEntry("SIG-5 path", "the kick landed in the guest: KVM_EXIT_INTR")
 			} else {
-				Expect(rr.ExitReason).To(Equal(uint32(0xdeadbeef)), "an immediate exit leaves exit_reason alone")
+				Expect(rr.ExitReason).To(Equal(uapi.ExitReason(0xdeadbeef)), "an immediate exit leaves exit_reason alone")
 				AddReportEntry("SIG-5 path", "the kick landed before entry: immediate exit, exit_reason untouched")
 			}
 		})
@@ -195,7 +195,7 @@ var _ = Describe("Kicking a vCPU out of KVM_RUN", harness.ArchLabel(), func() {
 		Expect(rr.Interrupted()).To(BeTrue(), "a signal while halted gives EINTR + KVM_EXIT_INTR: %s", rr)
 		st, r := v.GetMPState(0xdeadbeef)
 		Expect(r).To(Equal(kvm.Result{}))
-		Expect(st).To(Equal(uint32(uapi.KVM_MP_STATE_HALTED)), "mp_state after the kick")
+		Expect(st).To(Equal(uapi.KVM_MP_STATE_HALTED), "mp_state after the kick")
 		m.ExpectPC(v, "after", "RIP after the kick: past the HLT (hlt_insn + 1)")
 		rr = harness.RunFor(v, 200*time.Millisecond)
 		Expect(rr.DeadlinePassed).To(BeTrue(), "re-entering a HALTED vCPU blocks again: %s", rr)
@@ -209,7 +209,7 @@ var _ = Describe("Kicking a vCPU out of KVM_RUN", harness.ArchLabel(), func() {
 		m.RunToExit(v, uapi.KVM_EXIT_HLT)
 		st, r := v.GetMPState(0xdeadbeef)
 		Expect(r).To(Equal(kvm.Result{}))
-		Expect(st).To(Equal(uint32(uapi.KVM_MP_STATE_RUNNABLE)), "mp_state after KVM_EXIT_HLT")
+		Expect(st).To(Equal(uapi.KVM_MP_STATE_RUNNABLE), "mp_state after KVM_EXIT_HLT")
 	})
 
 	// SIG-9: arm64 WFI blocks in kvm_vcpu_wfi without changing mp_state; a
@@ -222,6 +222,6 @@ var _ = Describe("Kicking a vCPU out of KVM_RUN", harness.ArchLabel(), func() {
 		Expect(rr.Interrupted()).To(BeTrue(), "%s", rr)
 		st, r := v.GetMPState(0xdeadbeef)
 		Expect(r).To(Equal(kvm.Result{}))
-		Expect(st).To(Equal(uint32(uapi.KVM_MP_STATE_RUNNABLE)), "arm64 has no HALTED state")
+		Expect(st).To(Equal(uapi.KVM_MP_STATE_RUNNABLE), "arm64 has no HALTED state")
 	})
 })

@@ -18,14 +18,14 @@ import (
 )
 
 // mpState reads KVM_GET_MP_STATE and fails the spec if the ioctl fails.
-func mpState(v *kvm.VCPU) uint32 {
+func mpState(v *kvm.VCPU) uapi.MPState {
 	GinkgoHelper()
 	st, r := v.GetMPState(sentinel)
 	Expect(r).To(Equal(kvm.Result{}), "KVM_GET_MP_STATE on vCPU %d", v.ID())
 	return st
 }
 
-func expectMPState(v *kvm.VCPU, want uint32, why string) {
+func expectMPState(v *kvm.VCPU, want uapi.MPState, why string) {
 	GinkgoHelper()
 	got := mpState(v)
 	Expect(got).To(Equal(want), "vCPU %d mp_state is %s, want %s: %s", v.ID(), mpName(got), mpName(want), why)
@@ -144,7 +144,7 @@ var _ = Describe("x86 mp_state and INIT/SIPI", Label("x86", "init-sipi"), func()
 	// UNINITIALIZED, INIT_RECEIVED, HALTED, SIPI_RECEIVED and AP_RESET_HOLD
 	// only with an in-kernel LAPIC; anything else is EINVAL. [≈3.10; 9 in 5.11]
 	DescribeTable("KVM_SET_MP_STATE validation [MP-X3]", Label("MP-X3"),
-		func(irqchip bool, state uint32, accepted bool) {
+		func(irqchip bool, state uapi.MPState, accepted bool) {
 			_, v := x86VM(irqchip, 2)
 			want := kvm.Result{}
 			if !accepted {
@@ -152,29 +152,29 @@ var _ = Describe("x86 mp_state and INIT/SIPI", Label("x86", "init-sipi"), func()
 			}
 			Expect(v[1].SetMPState(state)).To(Equal(want), "KVM_SET_MP_STATE(%s), in-kernel LAPIC %v", mpName(state), irqchip)
 		},
-		Entry("no LAPIC: RUNNABLE accepted", false, uint32(0), true),
-		Entry("no LAPIC: UNINITIALIZED rejected", false, uint32(1), false),
-		Entry("no LAPIC: INIT_RECEIVED rejected", false, uint32(2), false),
-		Entry("no LAPIC: HALTED rejected", false, uint32(3), false),
-		Entry("no LAPIC: SIPI_RECEIVED rejected", false, uint32(4), false),
-		Entry("no LAPIC: AP_RESET_HOLD rejected", false, uint32(9), false),
-		Entry("LAPIC: RUNNABLE accepted", true, uint32(0), true),
-		Entry("LAPIC: UNINITIALIZED accepted", true, uint32(1), true),
-		Entry("LAPIC: INIT_RECEIVED accepted", true, uint32(2), true),
-		Entry("LAPIC: HALTED accepted", true, uint32(3), true),
-		Entry("LAPIC: SIPI_RECEIVED accepted", true, uint32(4), true),
-		Entry("LAPIC: AP_RESET_HOLD accepted", true, uint32(9), true),
-		Entry("LAPIC: STOPPED rejected", true, uint32(5), false),
-		Entry("LAPIC: CHECK_STOP rejected", true, uint32(6), false),
-		Entry("LAPIC: OPERATING rejected", true, uint32(7), false),
-		Entry("LAPIC: LOAD rejected", true, uint32(8), false),
-		Entry("LAPIC: SUSPENDED rejected", true, uint32(10), false),
-		Entry("LAPIC: 11 rejected", true, uint32(11), false),
-		Entry("LAPIC: 99 rejected", true, uint32(99), false),
-		Entry("LAPIC: 0x80000000 rejected", true, uint32(0x80000000), false),
-		Entry("LAPIC: 0xffffffff rejected", true, uint32(0xffffffff), false),
-		Entry("no LAPIC: 11 rejected", false, uint32(11), false),
-		Entry("no LAPIC: 0xffffffff rejected", false, uint32(0xffffffff), false),
+		Entry("no LAPIC: RUNNABLE accepted", false, uapi.KVM_MP_STATE_RUNNABLE, true),
+		Entry("no LAPIC: UNINITIALIZED rejected", false, uapi.KVM_MP_STATE_UNINITIALIZED, false),
+		Entry("no LAPIC: INIT_RECEIVED rejected", false, uapi.KVM_MP_STATE_INIT_RECEIVED, false),
+		Entry("no LAPIC: HALTED rejected", false, uapi.KVM_MP_STATE_HALTED, false),
+		Entry("no LAPIC: SIPI_RECEIVED rejected", false, uapi.KVM_MP_STATE_SIPI_RECEIVED, false),
+		Entry("no LAPIC: AP_RESET_HOLD rejected", false, uapi.KVM_MP_STATE_AP_RESET_HOLD, false),
+		Entry("LAPIC: RUNNABLE accepted", true, uapi.KVM_MP_STATE_RUNNABLE, true),
+		Entry("LAPIC: UNINITIALIZED accepted", true, uapi.KVM_MP_STATE_UNINITIALIZED, true),
+		Entry("LAPIC: INIT_RECEIVED accepted", true, uapi.KVM_MP_STATE_INIT_RECEIVED, true),
+		Entry("LAPIC: HALTED accepted", true, uapi.KVM_MP_STATE_HALTED, true),
+		Entry("LAPIC: SIPI_RECEIVED accepted", true, uapi.KVM_MP_STATE_SIPI_RECEIVED, true),
+		Entry("LAPIC: AP_RESET_HOLD accepted", true, uapi.KVM_MP_STATE_AP_RESET_HOLD, true),
+		Entry("LAPIC: STOPPED rejected", true, uapi.KVM_MP_STATE_STOPPED, false),
+		Entry("LAPIC: CHECK_STOP rejected", true, uapi.KVM_MP_STATE_CHECK_STOP, false),
+		Entry("LAPIC: OPERATING rejected", true, uapi.KVM_MP_STATE_OPERATING, false),
+		Entry("LAPIC: LOAD rejected", true, uapi.KVM_MP_STATE_LOAD, false),
+		Entry("LAPIC: SUSPENDED rejected", true, uapi.KVM_MP_STATE_SUSPENDED, false),
+		Entry("LAPIC: 11 rejected", true, uapi.MPState(11), false),
+		Entry("LAPIC: 99 rejected", true, uapi.MPState(99), false),
+		Entry("LAPIC: 0x80000000 rejected", true, uapi.MPState(0x80000000), false),
+		Entry("LAPIC: 0xffffffff rejected", true, uapi.MPState(0xffffffff), false),
+		Entry("no LAPIC: 11 rejected", false, uapi.MPState(11), false),
+		Entry("no LAPIC: 0xffffffff rejected", false, uapi.MPState(0xffffffff), false),
 	)
 
 	// MP-X4: SET_MP_STATE(SIPI_RECEIVED) is translated into INIT_RECEIVED plus
@@ -207,7 +207,7 @@ var _ = Describe("x86 mp_state and INIT/SIPI", Label("x86", "init-sipi"), func()
 	// 2f173d268855); without, it blocks until a signal, which gives EINTR
 	// with KVM_EXIT_INTR (4.14, a05950009f50) and leaves the state alone.
 	DescribeTable("an AP that waits for INIT or SIPI [MP-X5, IE-5, MP-X10]",
-		func(state uint32) {
+		func(state uapi.MPState) {
 			_, v := x86VM(true, 2)
 			ap := v[1]
 			if state != uapi.KVM_MP_STATE_UNINITIALIZED {
@@ -229,8 +229,8 @@ var _ = Describe("x86 mp_state and INIT/SIPI", Label("x86", "init-sipi"), func()
 			Expect(rr.Interrupted()).To(BeTrue(), "a signal while waiting gives EINTR + KVM_EXIT_INTR: %s", rr)
 			expectMPState(ap, state, "after the signal")
 		},
-		Entry("UNINITIALIZED (waiting for INIT)", Label("IE-5", "MP-X10", "immediate-exit"), uint32(uapi.KVM_MP_STATE_UNINITIALIZED)),
-		Entry("INIT_RECEIVED (waiting for SIPI)", Label("MP-X5", "immediate-exit"), uint32(uapi.KVM_MP_STATE_INIT_RECEIVED)),
+		Entry("UNINITIALIZED (waiting for INIT)", Label("IE-5", "MP-X10", "immediate-exit"), uapi.KVM_MP_STATE_UNINITIALIZED),
+		Entry("INIT_RECEIVED (waiting for SIPI)", Label("MP-X5", "immediate-exit"), uapi.KVM_MP_STATE_INIT_RECEIVED),
 	)
 
 	// MP-X6: INIT to the BSP (kvm_apic_accept_events in lapic.c: BSP ->

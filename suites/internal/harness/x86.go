@@ -8,6 +8,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 
 	"github.com/kvmconform/kvmconform/arch/x86"
+	"github.com/kvmconform/kvmconform/internal/uapi"
 	"github.com/kvmconform/kvmconform/kvm"
 )
 
@@ -49,10 +50,10 @@ func (m *Machine) AtHypercall(v *kvm.VCPU) string {
 // RunPastHypercall runs the vCPU (bounded) to its next exit and fails the
 // spec unless it came back by itself with exit reason want; a hang says
 // where the guest is (AtHypercall).
-func (m *Machine) RunPastHypercall(v *kvm.VCPU, want uint32) {
+func (m *Machine) RunPastHypercall(v *kvm.VCPU, want uapi.ExitReason) {
 	GinkgoHelper()
 	rr := v.RunBounded(RunDeadline(), KickGrace())
 	if !rr.OK() || rr.ExitReason != want || rr.DeadlinePassed {
-		Fail(fmt.Sprintf("want KVM_RUN = 0 with exit %s after the hypercall, got %s; %s; %s", kvm.ExitReasonName(want), rr, m.AtHypercall(v), m.State(v)))
+		Fail(fmt.Sprintf("want KVM_RUN = 0 with exit %s after the hypercall, got %s; %s; %s", want, rr, m.AtHypercall(v), m.State(v)))
 	}
 }
