@@ -241,11 +241,7 @@ func pcScenarios(name string, c arch.Completion) ([]pcScenario, string) {
 						"(arch/x86/kvm/emulate.c) rewrites the instruction through emulator_fix_hypercall (x86.c) and lets the guest re-run it; " +
 						"CMP-7 reports the missing exit")
 				}
-				mask := harness.RequireCap(m.Sys, m.VM, uapi.KVM_CAP_EXIT_HYPERCALL, "KVM_CAP_EXIT_HYPERCALL")
-				if mask&(1<<12) == 0 {
-					Skip("capability: KVM_CAP_EXIT_HYPERCALL does not offer KVM_HC_MAP_GPA_RANGE (bit 12)")
-				}
-				Expect(m.VM.EnableCap(uapi.KVM_CAP_EXIT_HYPERCALL, 1<<12)).To(Equal(kvm.Result{}), "KVM_ENABLE_CAP(KVM_CAP_EXIT_HYPERCALL)")
+				m.EnableMapGPARangeExit()
 			},
 			answer: func(_ *harness.Machine, v *kvm.VCPU) { v.Run().SetHypercallRet(ret) },
 			// 32 bits outside long mode (complete_hypercall_exit).

@@ -54,19 +54,20 @@ func x86VM(irqchip bool, n int) (*kvm.VM, []*kvm.VCPU) {
 
 // msiINIT and msiSIPI are KVM_SIGNAL_MSI messages with delivery mode INIT
 // (edge) and STARTUP to APIC id dest (kernel-semantics §4.1; the APIC id
-// defaults to the vcpu id). The ioctl's positive return counts the vCPUs
-// the message was delivered to, but its value is recorded rather than
-// asserted: the specs judge the delivery by its effect on mp_state and
-// registers.
-func msiINIT(vm *kvm.VM, dest uint32) { signalMSI(vm, dest, 0x500, "INIT") }
+// defaults to the vcpu id; arch/x86/kvm/irq_comm.c kvm_set_msi_irq decodes
+// the message as the hardware does, see arch/x86/apic.go). The ioctl's
+// positive return counts the vCPUs the message was delivered to, but its
+// value is recorded rather than asserted: the specs judge the delivery by
+// its effect on mp_state and registers.
+func msiINIT(vm *kvm.VM, dest uint8) { signalMSI(vm, dest, x86.APICDMInit, "INIT") }
 
-func msiSIPI(vm *kvm.VM, dest uint32, vector uint8) {
-	signalMSI(vm, dest, 0x600|uint32(vector), fmt.Sprintf("STARTUP vector %#x", vector))
+func msiSIPI(vm *kvm.VM, dest uint8, vector uint8) {
+	signalMSI(vm, dest, x86.APICDMStartup|uint32(vector), fmt.Sprintf("STARTUP vector %#x", vector))
 }
 
-func signalMSI(vm *kvm.VM, dest uint32, data uint32, what string) {
+func signalMSI(vm *kvm.VM, dest uint8, data uint32, what string) {
 	GinkgoHelper()
-	r := vm.SignalMSI(0xfee00000|uint64(dest)<<12, data)
+	r := vm.SignalMSI(x86.MSIAddr(dest), data)
 	Expect(r.OK()).To(BeTrue(), "KVM_SIGNAL_MSI %s to APIC %d: %s", what, dest, r)
 	AddReportEntry("KVM_SIGNAL_MSI "+what, fmt.Sprintf("to APIC %d returned %s", dest, r))
 }
@@ -131,12 +132,12 @@ var _ = Describe("x86 mp_state and INIT/SIPI", Label("x86", "init-sipi"), func()
 		Expect(err).NotTo(HaveOccurred())
 		expectMPState(v1, uapi.KVM_MP_STATE_RUNNABLE, "vCPU 1 is the boot CPU")
 		expectMPState(v0, uapi.KVM_MP_STATE_UNINITIALIZED, "vCPU 0 is an AP")
-		apic1, err := x86.GetMSR(v1, 0x1b)
+		apic1, err := x86.GetMSR(v1, x86.MSRAPICBase)
 		Expect(err).NotTo(HaveOccurred())
-		apic0, err := x86.GetMSR(v0, 0x1b)
+		apic0, err := x86.GetMSR(v0, x86.MSRAPICBase)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(apic1&0x100).NotTo(BeZero(), "IA32_APIC_BASE.BSP of vCPU 1 (%#x)", apic1)
-		Expect(apic0&0x100).To(BeZero(), "IA32_APIC_BASE.BSP of vCPU 0 (%#x)", apic0)
+		Expect(apic1&x86.APICBaseBSP).NotTo(BeZero(), "IA32_APIC_BASE.BSP of vCPU 1 (%#x)", apic1)
+		Expect(apic0&x86.APICBaseBSP).To(BeZero(), "IA32_APIC_BASE.BSP of vCPU 0 (%#x)", apic0)
 		Expect(vm.SetBootCPUID(0)).To(Equal(kvm.Fail(unix.EBUSY)), "KVM_SET_BOOT_CPU_ID after vCPUs exist")
 	})
 
