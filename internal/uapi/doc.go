@@ -10,3 +10,8 @@
 // methods that stringer generates into exitreason_string.go and
 // mpstate_string.go (types.go has the go:generate lines).
 package uapi
+
+// genabi rewrites every zuapi_linux_<goarch>.go of the module, this
+// package's and arch/*'s (it needs clang-19; see tools/genabi); the
+// stringer lines in types.go then run on its output.
+//go:generate go run ../../tools/genabi -root ../..
