@@ -15,7 +15,8 @@ import (
 	"github.com/kvmconform/kvmconform/suites/internal/harness"
 )
 
-// Stress bounds (issue 5): 10,000 kicks or 10 s, whichever comes first.
+// Stress bounds: a stress spec stops after 10,000 kicks or 10 s, whichever
+// comes first.
 const (
 	stressKicks    = 10000
 	stressDuration = 10 * time.Second
