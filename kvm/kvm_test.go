@@ -194,7 +194,7 @@ func TestPermissionAdvice(t *testing.T) {
 		n         node
 		want, not string
 	}{
-		// The issue's host: root:root 0600 and no group kvm.
+		// A host with a root-only node: root:root 0600 and no group kvm.
 		{node{Mode: 0o600, Owner: "root", Group: "root"},
 			`the node is crw------- root:root, so only root may open it: run as root, or change the node's permissions (there is no group kvm: groupadd --system kvm, then a udev rule such as KERNEL=="kvm", GROUP="kvm", MODE="0660"`,
 			": add the user to group"},
