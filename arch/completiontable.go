@@ -3,8 +3,6 @@ package arch
 import (
 	"fmt"
 	"strings"
-
-	"github.com/kvmconform/kvmconform/kvm"
 )
 
 // CompletionRow is one line of the CMP-14 table: one completed exit of one
@@ -31,7 +29,7 @@ type CompletionTable []CompletionRow
 func (f CompletionFacts) Rows(archName string) CompletionTable {
 	var t CompletionTable
 	for _, c := range f.Exits {
-		exit := "KVM_EXIT_" + kvm.ExitReasonName(c.ExitReason)
+		exit := "KVM_EXIT_" + c.ExitReason.String()
 		if c.Access != AccessNone {
 			exit += " " + c.Access.String()
 		}

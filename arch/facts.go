@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/kvmconform/kvmconform/internal/uapi"
 )
 
 // Per-architecture expectations the arch-neutral specs need: which exits
@@ -99,7 +101,7 @@ func (a Access) String() string {
 // that is not compressed (riscv) and not in a branch delay slot (mips).
 type Completion struct {
 	// ExitReason is the kvm_run exit reason (uapi.KVM_EXIT_MMIO, ...).
-	ExitReason uint32
+	ExitReason uapi.ExitReason
 	// Access is the direction this entry describes (AccessNone when the
 	// exit has none).
 	Access Access
@@ -278,7 +280,7 @@ type CompletionFacts struct {
 
 // Lookup finds the completion of an exit with the given direction
 // (AccessNone for exits without one).
-func (f CompletionFacts) Lookup(exitReason uint32, access Access) (Completion, bool) {
+func (f CompletionFacts) Lookup(exitReason uapi.ExitReason, access Access) (Completion, bool) {
 	for _, c := range f.Exits {
 		if c.ExitReason == exitReason && c.Access == access {
 			return c, true
@@ -300,7 +302,7 @@ type RegsFacts struct {
 // MPStateRule is one value KVM_SET_MP_STATE accepts.
 type MPStateRule struct {
 	// State is the mp_state value (uapi.KVM_MP_STATE_*).
-	State uint32
+	State uapi.MPState
 	// Requires names the condition without which SET rejects the value
 	// with the architecture's RejectErrno ("KVM_CAP_RISCV_MP_STATE_RESET
 	// enabled"); empty when it is always accepted.
@@ -325,11 +327,11 @@ type MPStateFacts struct {
 	// InitialFirst and InitialSecond are what GET reports on the first and
 	// the second vCPU created in a VM (vcpu ids 0 and 1), after the
 	// architecture's InitVCPU without PowerOff.
-	InitialFirst, InitialSecond uint32
+	InitialFirst, InitialSecond uapi.MPState
 	// PowerOffAtInit is true when InitVCPU honours InitOptions.PowerOff;
 	// GET then reports InitialPoweredOff.
 	PowerOffAtInit    bool
-	InitialPoweredOff uint32
+	InitialPoweredOff uapi.MPState
 	// Set lists the values KVM_SET_MP_STATE accepts.
 	Set []MPStateRule
 	// RejectErrno is what SET fails with for any other value.
@@ -342,7 +344,7 @@ type MPStateFacts struct {
 
 // SetRule finds the rule for a value SET accepts (possibly under a
 // condition).
-func (f MPStateFacts) SetRule(state uint32) (MPStateRule, bool) {
+func (f MPStateFacts) SetRule(state uapi.MPState) (MPStateRule, bool) {
 	for _, r := range f.Set {
 		if r.State == state {
 			return r, true
@@ -353,7 +355,7 @@ func (f MPStateFacts) SetRule(state uint32) (MPStateRule, bool) {
 
 // SetErrno is the errno KVM_SET_MP_STATE(state) gives on a VM that meets
 // none of the rules' conditions: 0 for a value accepted unconditionally.
-func (f MPStateFacts) SetErrno(state uint32) unix.Errno {
+func (f MPStateFacts) SetErrno(state uapi.MPState) unix.Errno {
 	if !f.Supported {
 		return f.UnsupportedErrno
 	}

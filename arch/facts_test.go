@@ -31,7 +31,7 @@ func TestCompletionLookup(t *testing.T) {
 		{ExitReason: uapi.KVM_EXIT_RISCV_SBI, PCAdvance: 12},
 	}}
 	for _, c := range []struct {
-		reason uint32
+		reason uapi.ExitReason
 		access Access
 		ok     bool
 		adv    uint64

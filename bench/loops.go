@@ -78,7 +78,7 @@ func RAMImage(archName, scenario string) (ram []byte, base, entry uint64, err er
 }
 
 // exitLoopReason is the exit every KVM_RUN of the exit-loop guest ends with.
-func exitLoopReason(archName string) uint32 {
+func exitLoopReason(archName string) uapi.ExitReason {
 	if archName == guests.X86 {
 		return uapi.KVM_EXIT_IO
 	}
@@ -130,7 +130,7 @@ func rawRun(v *kvm.VCPU) unix.Errno {
 
 // roundTrips times warmup+n KVM_RUNs that each end by themselves: with an
 // exit (wantExit) or, with immediate, EINTR.
-func roundTrips(v *kvm.VCPU, harness, immediate bool, wantExit uint32, n, warmup int) ([]int64, error) {
+func roundTrips(v *kvm.VCPU, harness, immediate bool, wantExit uapi.ExitReason, n, warmup int) ([]int64, error) {
 	samples := make([]int64, n)
 	check := func(i int, e unix.Errno) error {
 		switch {
@@ -139,7 +139,7 @@ func roundTrips(v *kvm.VCPU, harness, immediate bool, wantExit uint32, n, warmup
 		case !immediate && e != 0:
 			return fmt.Errorf("KVM_RUN %d: errno %v (%s)", i, e, v.Run().Describe())
 		case !immediate && v.Run().ExitReason() != wantExit:
-			return fmt.Errorf("KVM_RUN %d: %s, want exit %s", i, v.Run().Describe(), kvm.ExitReasonName(wantExit))
+			return fmt.Errorf("KVM_RUN %d: %s, want exit %s", i, v.Run().Describe(), wantExit)
 		}
 		return nil
 	}

@@ -18,14 +18,15 @@ import (
 // guestFlags are the flags of the subcommands that boot one guest for one
 // job (bench, program): the target, the cache, the boot deadline and -v.
 type guestFlags struct {
-	arch, kernel, modules string
-	verbose               bool
-	opt                   runner.Options
+	arch            target.Arch
+	kernel, modules string
+	verbose         bool
+	opt             runner.Options
 }
 
 // register adds the flags to fs; timeout is the default boot deadline.
 func (g *guestFlags) register(fs *flag.FlagSet, timeout time.Duration) {
-	fs.StringVar(&g.arch, "arch", "", "target architecture: amd64, arm64, ppc64le, riscv64")
+	fs.Var(&g.arch, "arch", "target architecture: amd64, arm64, ppc64le, riscv64")
 	fs.StringVar(&g.kernel, "kernel", "", "debian:bookworm (6.1), debian:trixie (6.12), either with =VERSION to pin a package version, or a kernel image file")
 	fs.StringVar(&g.modules, "modules", "", "with a kernel image file: directory searched for the KVM modules")
 	fs.StringVar(&g.opt.Cache, "cache", "", "cache for kernels and apt lists (default ~/.cache/kvmconform)")
@@ -53,16 +54,16 @@ func parseFlags(fs *flag.FlagSet, args []string, usage string, stderr io.Writer)
 // target (resolveTarget; it must be bootable), the cache, the console.
 func (g *guestFlags) check(stderr io.Writer) error {
 	switch {
-	case g.arch == "":
+	case g.arch.IsZero():
 		return fmt.Errorf("%w: give --arch (amd64, arm64, ppc64le, riscv64)", errUsage)
 	case g.opt.Timeout < 10*time.Second:
 		return fmt.Errorf("%w: --timeout %s: must be at least 10s", errUsage, g.opt.Timeout)
 	}
-	if err := resolveTarget(&g.arch, &g.kernel, g.modules); err != nil {
+	if err := resolveTarget(g.arch, &g.kernel, g.modules); err != nil {
 		return err
 	}
-	if a, _ := target.Parse(g.arch); !a.Bootable() {
-		return fmt.Errorf("%w: --arch %s: %s", errUsage, g.arch, a.NoKVM)
+	if !g.arch.Bootable() {
+		return fmt.Errorf("%w: --arch %s: %s", errUsage, g.arch, g.arch.NoKVM)
 	}
 	if g.opt.Cache == "" {
 		dir, err := os.UserCacheDir()
@@ -83,8 +84,7 @@ func (g *guestFlags) check(stderr io.Writer) error {
 
 // target is the runner's Target for the flags (after check).
 func (g *guestFlags) target() runner.Target {
-	a, _ := target.Parse(g.arch)
-	return runner.Target{Arch: a, Kernel: g.kernel, Modules: g.modules}
+	return runner.Target{Arch: g.arch, Kernel: g.kernel, Modules: g.modules}
 }
 
 // runGuestJob is the main of a one-guest subcommand: the flag error line

@@ -60,17 +60,18 @@ func main() {
 var errUsage = errors.New("usage")
 
 type config struct {
-	arch, kernel, modules string
-	variant               string
-	ginkgoArgs            string
-	labelFilter           string
-	focus, skip           []string
-	matrix, verbose       bool
-	jobs                  int
-	shard                 string
-	matrixOpt             runner.MatrixOptions
-	expectFiles           []string
-	opt                   runner.Options
+	arch            target.Arch
+	kernel, modules string
+	variant         string
+	ginkgoArgs      string
+	labelFilter     string
+	focus, skip     []string
+	matrix, verbose bool
+	jobs            int
+	shard           string
+	matrixOpt       runner.MatrixOptions
+	expectFiles     []string
+	opt             runner.Options
 }
 
 func parse(args []string, stderr io.Writer) (*config, error) {
@@ -128,7 +129,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	c.opt.RunArgs = runArgs
 
 	switch {
-	case c.matrix && (c.arch != "" || c.kernel != "" || c.modules != "" || c.variant != ""):
+	case c.matrix && (!c.arch.IsZero() || c.kernel != "" || c.modules != "" || c.variant != ""):
 		return nil, fmt.Errorf("%w: --matrix runs every arch, kernel and variant; do not combine it with --arch, --kernel, --modules or --variant", errUsage)
 	case c.matrix && c.opt.Bundle != "":
 		return nil, fmt.Errorf("%w: --bundle holds one architecture's binary; give it with --arch, not --matrix", errUsage)
@@ -136,7 +137,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 		return nil, fmt.Errorf("%w: --jobs and --shard go with --matrix", errUsage)
 	case c.jobs < 1:
 		return nil, fmt.Errorf("%w: --jobs %d: must be at least 1", errUsage, c.jobs)
-	case !c.matrix && c.arch == "":
+	case !c.matrix && c.arch.IsZero():
 		return nil, fmt.Errorf("%w: give --arch (amd64, arm64, ppc64le, riscv64, s390x, mips64le) or --matrix", errUsage)
 	}
 	c.matrixOpt.Jobs = c.jobs
@@ -148,10 +149,10 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 		c.matrixOpt.Shard = sh
 	}
 	if !c.matrix {
-		if err := resolveTarget(&c.arch, &c.kernel, c.modules); err != nil {
+		if err := resolveTarget(c.arch, &c.kernel, c.modules); err != nil {
 			return nil, err
 		}
-		if _, err := variant.Lookup(c.arch, c.variant); err != nil {
+		if _, err := variant.Lookup(c.arch.GOARCH, c.variant); err != nil {
 			return nil, fmt.Errorf("%w: --variant: %v", errUsage, err)
 		}
 	}
@@ -163,7 +164,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: --bundle: %v", errUsage, err)
 		}
-		if b.Manifest.GOARCH != c.arch {
+		if b.Manifest.GOARCH != c.arch.GOARCH {
 			return nil, fmt.Errorf("%w: --bundle %s is for %s, not --arch %s", errUsage, c.opt.Bundle, b.Manifest.GOARCH, c.arch)
 		}
 		if c.opt.Bundle, err = filepath.Abs(c.opt.Bundle); err != nil {
@@ -210,14 +211,9 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	return c, nil
 }
 
-// resolveTarget checks --arch, --kernel and --modules, normalises the arch
-// to its GOARCH and fills in the default kernel.
-func resolveTarget(arch, kern *string, modules string) error {
-	a, err := target.Parse(*arch)
-	if err != nil {
-		return fmt.Errorf("%w: --arch: %v", errUsage, err)
-	}
-	*arch = a.GOARCH
+// resolveTarget checks --kernel and --modules against the architecture
+// (--arch, parsed by target.Arch.Set) and fills in the default kernel.
+func resolveTarget(a target.Arch, kern *string, modules string) error {
 	if *kern == "" {
 		*kern = "debian:bookworm"
 		if a.GOARCH == "riscv64" {
@@ -253,7 +249,7 @@ func newFlags(c *config, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	// Errors are reported in one line by realMain; usage only for -h.
 	fs.SetOutput(io.Discard)
-	fs.StringVar(&c.arch, "arch", "", "target architecture: amd64, arm64, ppc64le, riscv64 (booted); s390x, mips64le (cross-built and vetted only)")
+	fs.Var(&c.arch, "arch", "target architecture: amd64, arm64, ppc64le, riscv64 (booted); s390x, mips64le (cross-built and vetted only)")
 	fs.StringVar(&c.kernel, "kernel", "", "debian:bookworm (6.1), debian:trixie (6.12), either with =VERSION to pin one package version (debian:trixie=6.12.117-1), or a kernel image file (default debian:bookworm; riscv64: debian:trixie)")
 	fs.StringVar(&c.modules, "modules", "", "with a kernel image file: directory searched for the KVM modules and their dependencies")
 	fs.StringVar(&c.variant, "variant", "", variantUsage())
@@ -346,7 +342,7 @@ func runSuites(ctx context.Context, r *runner.Runner, c *config, stdout, stderr 
 	if c.matrix {
 		rows = r.Matrix(ctx, stdout, c.matrixOpt)
 	} else {
-		a, _ := target.Parse(c.arch)
+		a := c.arch
 		var row results.Row
 		if a.Bootable() || c.variant != "" {
 			row = r.Boot(ctx, runner.Target{Arch: a, Kernel: c.kernel, Modules: c.modules, Variant: c.variant})

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kvmconform/kvmconform/ci/internal/results"
 	"github.com/kvmconform/kvmconform/ci/internal/runner"
+	"github.com/kvmconform/kvmconform/ci/internal/target"
 	"github.com/kvmconform/kvmconform/expectations"
 )
 
@@ -46,7 +47,7 @@ func TestParse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.arch != "arm64" || c.kernel != "debian:bookworm" || c.opt.Timeout != 300*time.Second ||
+	if c.arch.GOARCH != "arm64" || c.kernel != "debian:bookworm" || c.opt.Timeout != 300*time.Second ||
 		!reflect.DeepEqual(c.opt.RunArgs, []string{"--label-filter=smoke"}) || c.opt.Cache != "/tmp/c" ||
 		!filepath.IsAbs(c.opt.Out) || !strings.HasSuffix(c.opt.Out, "out/qemu") {
 		t.Fatalf("config %+v", c)
@@ -54,6 +55,25 @@ func TestParse(t *testing.T) {
 	c, err = parse([]string{"run", "--arch", "riscv64"}, &stderr)
 	if err != nil || c.kernel != "debian:trixie" {
 		t.Fatalf("riscv64 default kernel: %+v %v", c, err)
+	}
+	// --arch is parsed once, into the whole target: its Debian name and
+	// whether it boots come with it.
+	for _, tc := range []struct {
+		in   string
+		want target.Arch
+	}{
+		{"ppc64el", target.Arch{GOARCH: "ppc64le", Debian: "ppc64el"}},
+		{"x86_64", target.Arch{GOARCH: "amd64", Debian: "amd64"}},
+		{"s390x", target.Arch{GOARCH: "s390x", Debian: "s390x", NoKVM: target.NoEmulation}},
+	} {
+		c, err := parse([]string{"run", "--arch", tc.in}, &stderr)
+		if err != nil || c.arch != tc.want {
+			t.Errorf("--arch %s: %+v, %v; want %+v", tc.in, c, err, tc.want)
+		}
+	}
+	if g, err := parseProgram([]string{"--arch", "aarch64", "--cache", t.TempDir(), "--binary", os.Args[0], "--out", t.TempDir()}, &stderr); err != nil ||
+		g.target().Arch != (target.Arch{GOARCH: "arm64", Debian: "arm64"}) {
+		t.Errorf("ci program --arch aarch64: %+v, %v", g, err)
 	}
 	img := filepath.Join(t.TempDir(), "vmlinuz")
 	os.WriteFile(img, []byte("k"), 0o644)
@@ -93,6 +113,9 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"boot"}, `unknown command "boot"`},
 		{[]string{"run"}, "give --arch"},
 		{[]string{"run", "--arch", "vax"}, `unknown architecture "vax"`},
+		{[]string{"bench", "--arch", "vax"}, `invalid value "vax" for flag -arch: unknown architecture "vax"`},
+		{[]string{"bench", "--arch", "s390x"}, "--arch s390x: " + target.NoEmulation},
+		{[]string{"run", "--arch", "mips64el", "--bundle", "/nonexistent/b.tar.gz"}, "--bundle: open /nonexistent/b.tar.gz"},
 		{[]string{"run", "--arch", "amd64", "--kernel", "debian:buster"}, "want debian:bookworm, debian:trixie"},
 		{[]string{"run", "--arch", "amd64", "--kernel", "/nonexistent/vmlinuz"}, "not a readable file"},
 		{[]string{"run", "--arch", "amd64", "--kernel", "debian:buster=10.1-1"}, "want debian:bookworm, debian:trixie"},

@@ -155,3 +155,7 @@
 // may patch before running (psci_target, psci_context, hsm_target,
 // hsm_opaque, sigp_target, apic_dest, nested-svm's cfg_*).
 package guests
+
+// go generate runs in this directory, from which guests/build finds the
+// module's guests/ to rebuild (-check compares instead).
+//go:generate go run ./build

@@ -26,11 +26,11 @@ const plantedEnv = "KVMCONFORM_PLANTED"
 // TestStuckVCPUKeepsTheReport plants a vCPU that never comes back from
 // KVM_RUN (testdata/stuck_suite_test.go.txt, a Ginkgo suite on the suites'
 // harness, built as suites/internal/planted through a go build overlay so
-// that no suite run ever picks it up) and checks what issue 11 demands of
-// it: the spec fails with STUCK on the first line, the specs after it still
-// run, the abandoned thread returning later does not crash the process, the
-// binary exits normally (status 1: one failure) and its JSON report is
-// complete and says how many vCPUs were abandoned. Where this machine has
+// that no suite run ever picks it up) and checks that a stuck vCPU costs
+// only its own spec: that spec fails with STUCK on the first line, the
+// specs after it still run, the abandoned thread returning later does not
+// crash the process, the binary exits normally (status 1: one failure) and
+// its JSON report is complete and says how many vCPUs were abandoned. Where this machine has
 // no usable /dev/kvm it runs the planted suite inside an amd64 QEMU guest
 // with nested KVM instead (go run ./ci program).
 func TestStuckVCPUKeepsTheReport(t *testing.T) {

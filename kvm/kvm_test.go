@@ -56,7 +56,7 @@ func TestRunViewDecoding(t *testing.T) {
 	if mem[0] != 0x5a || mem[1] != 0 || r.ImmediateExit() != 0 {
 		t.Fatalf("clearing immediate_exit: % x", mem[:4])
 	}
-	binary.NativeEndian.PutUint32(mem[8:], uapi.KVM_EXIT_MMIO)
+	binary.NativeEndian.PutUint32(mem[8:], uint32(uapi.KVM_EXIT_MMIO))
 	u := uapi.OffRunExitUnion
 	binary.NativeEndian.PutUint64(mem[u:], 0xd0000)
 	copy(mem[u+8:], []byte{1, 2, 3, 4})
@@ -66,7 +66,7 @@ func TestRunViewDecoding(t *testing.T) {
 	if r.ExitReason() != uapi.KVM_EXIT_MMIO || m.PhysAddr != 0xd0000 || m.Len != 4 || !m.IsWrite || m.Data[3] != 4 {
 		t.Errorf("MMIO decoded as %+v (%s)", m, r.Describe())
 	}
-	binary.NativeEndian.PutUint32(mem[8:], uapi.KVM_EXIT_IO)
+	binary.NativeEndian.PutUint32(mem[8:], uint32(uapi.KVM_EXIT_IO))
 	mem[u] = uapi.KVM_EXIT_IO_IN
 	mem[u+1] = 2
 	binary.NativeEndian.PutUint16(mem[u+2:], 0x3f0)
@@ -194,7 +194,7 @@ func TestPermissionAdvice(t *testing.T) {
 		n         node
 		want, not string
 	}{
-		// The issue's host: root:root 0600 and no group kvm.
+		// A host with a root-only node: root:root 0600 and no group kvm.
 		{node{Mode: 0o600, Owner: "root", Group: "root"},
 			`the node is crw------- root:root, so only root may open it: run as root, or change the node's permissions (there is no group kvm: groupadd --system kvm, then a udev rule such as KERNEL=="kvm", GROUP="kvm", MODE="0660"`,
 			": add the user to group"},
@@ -267,6 +267,14 @@ func TestRunResultString(t *testing.T) {
 	}
 	if s := (RunResult{}).String(); s != "KVM_RUN = 0, exit_reason 0 (UNKNOWN), 0s" {
 		t.Errorf("plain: %q", s)
+	}
+	// Another architecture's exit names itself on this GOARCH too, and a
+	// number the uapi does not define stays a number.
+	if s := (RunResult{ExitReason: uapi.KVM_EXIT_S390_SIEIC}).String(); s != "KVM_RUN = 0, exit_reason 13 (S390_SIEIC), 0s" {
+		t.Errorf("s390 exit: %q", s)
+	}
+	if s := (RunResult{ExitReason: 0xdeadbeef}).String(); s != "KVM_RUN = 0, exit_reason 3735928559 (ExitReason(3735928559)), 0s" {
+		t.Errorf("undefined exit: %q", s)
 	}
 }
 

@@ -39,11 +39,11 @@ func (r *Run) U64At(off int) uint64 { return r.u64(off) }
 func (r *Run) PutU64At(off int, v uint64) { r.putU64(off, v) }
 
 // ExitReason is run->exit_reason.
-func (r *Run) ExitReason() uint32 { return r.u32(uapi.OffRunExitReason) }
+func (r *Run) ExitReason() uapi.ExitReason { return uapi.ExitReason(r.u32(uapi.OffRunExitReason)) }
 
 // SetExitReason overwrites run->exit_reason (a spec plants a sentinel to see
 // whether the kernel writes it).
-func (r *Run) SetExitReason(v uint32) { r.putU32(uapi.OffRunExitReason, v) }
+func (r *Run) SetExitReason(v uapi.ExitReason) { r.putU32(uapi.OffRunExitReason, uint32(v)) }
 
 // ImmediateExit reads the single byte run->immediate_exit.
 func (r *Run) ImmediateExit() uint8 {
@@ -308,7 +308,7 @@ func (r *Run) FailEntryReason() uint64 { return r.u64(uapi.OffRunFailEntryReason
 // Describe renders the current exit for a failure message.
 func (r *Run) Describe() string {
 	reason := r.ExitReason()
-	s := fmt.Sprintf("exit_reason=%d (%s)", reason, ExitReasonName(reason))
+	s := fmt.Sprintf("exit_reason=%d (%s)", reason, reason)
 	switch reason {
 	case uapi.KVM_EXIT_IO:
 		io := r.IO()
@@ -339,24 +339,4 @@ func (r *Run) Describe() string {
 		s += fmt.Sprintf(" sieic{icptcode=%d ipa=%#x ipb=%#x}", x.Icptcode, x.Ipa, x.Ipb)
 	}
 	return s
-}
-
-var exitNames = map[uint32]string{
-	uapi.KVM_EXIT_UNKNOWN: "UNKNOWN", uapi.KVM_EXIT_EXCEPTION: "EXCEPTION", uapi.KVM_EXIT_IO: "IO",
-	uapi.KVM_EXIT_HYPERCALL: "HYPERCALL", uapi.KVM_EXIT_DEBUG: "DEBUG", uapi.KVM_EXIT_HLT: "HLT",
-	uapi.KVM_EXIT_MMIO: "MMIO", uapi.KVM_EXIT_IRQ_WINDOW_OPEN: "IRQ_WINDOW_OPEN", uapi.KVM_EXIT_SHUTDOWN: "SHUTDOWN",
-	uapi.KVM_EXIT_FAIL_ENTRY: "FAIL_ENTRY", uapi.KVM_EXIT_INTR: "INTR", uapi.KVM_EXIT_S390_SIEIC: "S390_SIEIC",
-	uapi.KVM_EXIT_INTERNAL_ERROR: "INTERNAL_ERROR", uapi.KVM_EXIT_OSI: "OSI", uapi.KVM_EXIT_PAPR_HCALL: "PAPR_HCALL",
-	uapi.KVM_EXIT_EPR: "EPR", uapi.KVM_EXIT_SYSTEM_EVENT: "SYSTEM_EVENT", uapi.KVM_EXIT_ARM_NISV: "ARM_NISV",
-	uapi.KVM_EXIT_X86_RDMSR: "X86_RDMSR", uapi.KVM_EXIT_X86_WRMSR: "X86_WRMSR", uapi.KVM_EXIT_AP_RESET_HOLD: "AP_RESET_HOLD",
-	uapi.KVM_EXIT_RISCV_SBI: "RISCV_SBI", uapi.KVM_EXIT_RISCV_CSR: "RISCV_CSR",
-	uapi.KVM_EXIT_LOONGARCH_IOCSR: "LOONGARCH_IOCSR", uapi.KVM_EXIT_MEMORY_FAULT: "MEMORY_FAULT",
-}
-
-// ExitReasonName is the KVM_EXIT_* name without the prefix.
-func ExitReasonName(reason uint32) string {
-	if n, ok := exitNames[reason]; ok {
-		return n
-	}
-	return fmt.Sprintf("%d", reason)
 }

@@ -91,15 +91,15 @@ func (v *VCPU) IoctlValue(req uintptr, arg uintptr) Result {
 // GetMPState is KVM_GET_MP_STATE. The struct is pre-filled with sentinel so
 // a kernel that returns without writing it (s390 returns the state as the
 // ioctl's value) is visible.
-func (v *VCPU) GetMPState(sentinel uint32) (uint32, Result) {
-	st := uapi.MPState{State: sentinel}
+func (v *VCPU) GetMPState(sentinel uapi.MPState) (uapi.MPState, Result) {
+	st := uapi.MPStateArg{State: uint32(sentinel)}
 	r := v.Ioctl(uapi.KVM_GET_MP_STATE, unsafe.Pointer(&st))
-	return st.State, r
+	return uapi.MPState(st.State), r
 }
 
 // SetMPState is KVM_SET_MP_STATE.
-func (v *VCPU) SetMPState(state uint32) Result {
-	st := uapi.MPState{State: state}
+func (v *VCPU) SetMPState(state uapi.MPState) Result {
+	st := uapi.MPStateArg{State: uint32(state)}
 	return v.Ioctl(uapi.KVM_SET_MP_STATE, unsafe.Pointer(&st))
 }
 
@@ -221,9 +221,9 @@ func (v *VCPU) Signal(sig unix.Signal) error {
 // outcomes: DeadlinePassed (the watchdog had to kick) and Stuck (no answer
 // at all, Result.Unanswered set).
 type RunResult struct {
-	Result                // KVM_RUN's return value and errno; Unanswered when Stuck
-	ExitReason     uint32 // run->exit_reason right after the call (or when abandoned)
-	ImmediateExit  uint8  // run->immediate_exit when the call was issued
+	Result                         // KVM_RUN's return value and errno; Unanswered when Stuck
+	ExitReason     uapi.ExitReason // run->exit_reason right after the call (or when abandoned)
+	ImmediateExit  uint8           // run->immediate_exit when the call was issued
 	Deadline       time.Duration
 	DeadlinePassed bool // the watchdog had to kick: the call did not end by itself in time
 	Stuck          bool // the call never returned, even after kicks; the vCPU is abandoned
@@ -237,16 +237,16 @@ func (rr RunResult) String() string {
 	switch {
 	case rr.Stuck:
 		return fmt.Sprintf("STUCK: KVM_RUN (immediate_exit = %d) did not return within %v, nor during %v of repeated kicks; its thread is abandoned, so there is no return value or errno; exit_reason %d (%s) in kvm_run",
-			rr.ImmediateExit, rr.Deadline, (rr.Elapsed - rr.Deadline).Round(time.Millisecond), rr.ExitReason, ExitReasonName(rr.ExitReason))
+			rr.ImmediateExit, rr.Deadline, (rr.Elapsed - rr.Deadline).Round(time.Millisecond), rr.ExitReason, rr.ExitReason)
 	case rr.DeadlinePassed:
 		s := fmt.Sprintf("deadline passed: KVM_RUN did not return by itself within %v", rr.Deadline)
 		if rr.ImmediateExit != 0 {
 			s += " although immediate_exit was 1 (the kernel ignored it and entered the guest)"
 		}
 		return s + fmt.Sprintf("; after the watchdog's kick it returned %s, exit_reason %d (%s), %v",
-			rr.Result, rr.ExitReason, ExitReasonName(rr.ExitReason), elapsed)
+			rr.Result, rr.ExitReason, rr.ExitReason, elapsed)
 	}
-	return fmt.Sprintf("KVM_RUN = %s, exit_reason %d (%s), %v", rr.Result, rr.ExitReason, ExitReasonName(rr.ExitReason), elapsed)
+	return fmt.Sprintf("KVM_RUN = %s, exit_reason %d (%s), %v", rr.Result, rr.ExitReason, rr.ExitReason, elapsed)
 }
 
 // Interrupted reports an EINTR return with exit_reason KVM_EXIT_INTR: the

@@ -320,7 +320,7 @@ func TestInterrupted(t *testing.T) {
 	}
 }
 
-// TestSuiteThatDidNotReport plants the SIGTERMed ginkgo of the issue: it
+// TestSuiteThatDidNotReport plants a ginkgo whose suite was SIGTERMed: it
 // exits 0, "Test Suite Passed", with a run missing its report. kick-stress
 // must fail. (scripts/test's native step is `kvmconform run`, which runs
 // every area itself and fails when one did not report: cmd/kvmconform's

@@ -5,13 +5,14 @@ import (
 	"testing"
 
 	"github.com/kvmconform/kvmconform/arch"
+	"github.com/kvmconform/kvmconform/internal/uapi"
 )
 
 // PCChange is one expected CMP-14 answer: on the named kernel path of a
 // completion ("" for an architecture with one path), what the completion
 // does when userspace moved the PC or changed the destination register.
 type PCChange struct {
-	Reason uint32
+	Reason uapi.ExitReason
 	Access arch.Access
 	Path   string
 	PC     arch.PCChange

@@ -48,8 +48,8 @@ func TestMPState(t *testing.T) {
 	if !f.PowerOffAtInit || f.InitialPoweredOff != uapi.KVM_MP_STATE_STOPPED {
 		t.Errorf("POWER_OFF: %v %d", f.PowerOffAtInit, f.InitialPoweredOff)
 	}
-	accepted := map[uint32]bool{uapi.KVM_MP_STATE_RUNNABLE: true, uapi.KVM_MP_STATE_STOPPED: true, uapi.KVM_MP_STATE_SUSPENDED: true}
-	for s := uint32(0); s <= uapi.KVM_MP_STATE_SUSPENDED+1; s++ {
+	accepted := map[uapi.MPState]bool{uapi.KVM_MP_STATE_RUNNABLE: true, uapi.KVM_MP_STATE_STOPPED: true, uapi.KVM_MP_STATE_SUSPENDED: true}
+	for s := uapi.KVM_MP_STATE_RUNNABLE; s <= uapi.KVM_MP_STATE_SUSPENDED+1; s++ {
 		want := unix.EINVAL
 		if accepted[s] {
 			want = 0

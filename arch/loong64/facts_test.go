@@ -34,7 +34,7 @@ func TestFacts(t *testing.T) {
 	if !m.Supported || m.InitialFirst != uapi.KVM_MP_STATE_RUNNABLE || m.InitialSecond != uapi.KVM_MP_STATE_RUNNABLE {
 		t.Errorf("MPState = %+v", m)
 	}
-	for s := uint32(0); s <= uapi.KVM_MP_STATE_SUSPENDED; s++ {
+	for s := uapi.KVM_MP_STATE_RUNNABLE; s <= uapi.KVM_MP_STATE_SUSPENDED; s++ {
 		want := unix.EINVAL
 		if s == uapi.KVM_MP_STATE_RUNNABLE {
 			want = 0

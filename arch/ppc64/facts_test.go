@@ -12,7 +12,7 @@ import (
 func TestCompletions(t *testing.T) {
 	f := Arch{}.Completions()
 	for _, k := range []struct {
-		reason uint32
+		reason uapi.ExitReason
 		access arch.Access
 	}{{uapi.KVM_EXIT_MMIO, arch.AccessRead}, {uapi.KVM_EXIT_PAPR_HCALL, arch.AccessNone}} {
 		c, ok := f.Lookup(k.reason, k.access)

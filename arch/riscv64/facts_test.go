@@ -12,7 +12,7 @@ import (
 func TestCompletions(t *testing.T) {
 	f := Arch{}.Completions()
 	for _, k := range []struct {
-		reason uint32
+		reason uapi.ExitReason
 		access arch.Access
 	}{
 		{uapi.KVM_EXIT_MMIO, arch.AccessRead},
@@ -48,7 +48,7 @@ func TestMPState(t *testing.T) {
 	if f.InitialFirst != uapi.KVM_MP_STATE_RUNNABLE || f.InitialSecond != uapi.KVM_MP_STATE_STOPPED {
 		t.Errorf("initial %d, %d; want RUNNABLE, STOPPED", f.InitialFirst, f.InitialSecond)
 	}
-	for s := uint32(0); s <= uapi.KVM_MP_STATE_SUSPENDED; s++ {
+	for s := uapi.KVM_MP_STATE_RUNNABLE; s <= uapi.KVM_MP_STATE_SUSPENDED; s++ {
 		want := unix.EINVAL
 		if s == uapi.KVM_MP_STATE_RUNNABLE || s == uapi.KVM_MP_STATE_STOPPED {
 			want = 0

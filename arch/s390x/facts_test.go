@@ -22,7 +22,7 @@ func TestFacts(t *testing.T) {
 	if m.InitialFirst != uapi.KVM_MP_STATE_STOPPED || m.InitialSecond != uapi.KVM_MP_STATE_STOPPED {
 		t.Errorf("initial %d, %d; want STOPPED (5)", m.InitialFirst, m.InitialSecond)
 	}
-	for s := uint32(0); s <= uapi.KVM_MP_STATE_SUSPENDED; s++ {
+	for s := uapi.KVM_MP_STATE_RUNNABLE; s <= uapi.KVM_MP_STATE_SUSPENDED; s++ {
 		want := unix.ENXIO
 		if s == uapi.KVM_MP_STATE_STOPPED || s == uapi.KVM_MP_STATE_OPERATING {
 			want = 0

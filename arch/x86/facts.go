@@ -175,7 +175,7 @@ func (Arch) MPState() arch.MPStateFacts {
 	const file = "arch/x86/kvm/x86.c"
 	set := arch.Source{File: file, Function: "kvm_arch_vcpu_ioctl_set_mpstate", Since: "3.10",
 		Note: "the switch of 66450a21f996; verified in 6.1, 6.12 and 6.19"}
-	withLAPIC := func(state uint32, since string) arch.MPStateRule {
+	withLAPIC := func(state uapi.MPState, since string) arch.MPStateRule {
 		s := set
 		s.Since = since
 		return arch.MPStateRule{State: state, Requires: LAPICRequirement, Source: s}

@@ -12,7 +12,7 @@ import (
 func TestCompletions(t *testing.T) {
 	f := Arch{}.Completions()
 	for _, tc := range []struct {
-		exit    uint32
+		exit    uapi.ExitReason
 		access  arch.Access
 		pcMoved bool // PC past the instruction during the exit
 	}{

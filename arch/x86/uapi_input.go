@@ -8,6 +8,7 @@ package x86
 /*
 #include <stddef.h>
 #include <linux/kvm.h>
+#include <linux/kvm_para.h>
 
 enum {
 	off_events_smi_smm = offsetof(struct kvm_vcpu_events, smi.smm),
@@ -21,6 +22,7 @@ enum {
 	off_nested_svm_vmcb_pa = offsetof(struct kvm_nested_state, hdr.svm.vmcb_pa),
 	off_nested_data = offsetof(struct kvm_nested_state, data),
 	size_of_nested_header = sizeof(struct kvm_nested_state),
+	off_sync_regs_regs = offsetof(struct kvm_sync_regs, regs),
 };
 */
 import "C"
@@ -67,7 +69,9 @@ const (
 	SizeofNestedStateHeader        = C.size_of_nested_header
 )
 
-// kvm_vcpu_events flags, sync regs and run flags.
+// kvm_vcpu_events flags, sync regs and run flags. OffSyncRegsRegs is where
+// struct kvm_regs sits in struct kvm_sync_regs (kvm_run.s.regs), whose
+// other members cgo cannot name.
 const (
 	KVM_VCPUEVENT_VALID_NMI_PENDING = C.KVM_VCPUEVENT_VALID_NMI_PENDING
 	KVM_VCPUEVENT_VALID_SIPI_VECTOR = C.KVM_VCPUEVENT_VALID_SIPI_VECTOR
@@ -83,6 +87,18 @@ const (
 	OffEventsSipiVector             = C.off_events_sipi_vector
 	OffEventsFlags                  = C.off_events_flags
 	SizeofVCPUEvents                = C.size_of_events
+	OffSyncRegsRegs                 = C.off_sync_regs_regs
+)
+
+// Hypercall numbers (<linux/kvm_para.h>). KVM_CAP_EXIT_HYPERCALL reports,
+// and KVM_ENABLE_CAP takes, a mask with bit n set for hypercall n exiting to
+// userspace; x86 offers only 1 << KVM_HC_MAP_GPA_RANGE
+// (arch/x86/kvm/x86.h KVM_EXIT_HYPERCALL_VALID_MASK). The numbers are
+// generic, but they are generated here rather than in internal/uapi:
+// <linux/kvm_para.h> includes <asm/kvm_para.h>, which the pinned riscv64
+// headers do not have.
+const (
+	KVM_HC_MAP_GPA_RANGE = C.KVM_HC_MAP_GPA_RANGE
 )
 
 // Register and state structures. struct kvm_vcpu_events has anonymous

@@ -58,6 +58,11 @@ const (
 	OffEventsSipiVector             = 0x10
 	OffEventsFlags                  = 0x14
 	SizeofVCPUEvents                = 0x40
+	OffSyncRegsRegs                 = 0x0
+)
+
+const (
+	KVM_HC_MAP_GPA_RANGE = 0xc
 )
 
 type (

@@ -57,31 +57,46 @@ const (
 )
 
 const (
-	KVM_EXIT_UNKNOWN         = 0x0
-	KVM_EXIT_EXCEPTION       = 0x1
-	KVM_EXIT_IO              = 0x2
-	KVM_EXIT_HYPERCALL       = 0x3
-	KVM_EXIT_DEBUG           = 0x4
-	KVM_EXIT_HLT             = 0x5
-	KVM_EXIT_MMIO            = 0x6
-	KVM_EXIT_IRQ_WINDOW_OPEN = 0x7
-	KVM_EXIT_SHUTDOWN        = 0x8
-	KVM_EXIT_FAIL_ENTRY      = 0x9
-	KVM_EXIT_INTR            = 0xa
-	KVM_EXIT_S390_SIEIC      = 0xd
-	KVM_EXIT_INTERNAL_ERROR  = 0x11
-	KVM_EXIT_OSI             = 0x12
-	KVM_EXIT_PAPR_HCALL      = 0x13
-	KVM_EXIT_EPR             = 0x17
-	KVM_EXIT_SYSTEM_EVENT    = 0x18
-	KVM_EXIT_ARM_NISV        = 0x1c
-	KVM_EXIT_X86_RDMSR       = 0x1d
-	KVM_EXIT_X86_WRMSR       = 0x1e
-	KVM_EXIT_AP_RESET_HOLD   = 0x20
-	KVM_EXIT_RISCV_SBI       = 0x23
-	KVM_EXIT_RISCV_CSR       = 0x24
-	KVM_EXIT_LOONGARCH_IOCSR = 0x26
-	KVM_EXIT_MEMORY_FAULT    = 0x27
+	KVM_EXIT_UNKNOWN         ExitReason = 0x0
+	KVM_EXIT_EXCEPTION       ExitReason = 0x1
+	KVM_EXIT_IO              ExitReason = 0x2
+	KVM_EXIT_HYPERCALL       ExitReason = 0x3
+	KVM_EXIT_DEBUG           ExitReason = 0x4
+	KVM_EXIT_HLT             ExitReason = 0x5
+	KVM_EXIT_MMIO            ExitReason = 0x6
+	KVM_EXIT_IRQ_WINDOW_OPEN ExitReason = 0x7
+	KVM_EXIT_SHUTDOWN        ExitReason = 0x8
+	KVM_EXIT_FAIL_ENTRY      ExitReason = 0x9
+	KVM_EXIT_INTR            ExitReason = 0xa
+	KVM_EXIT_SET_TPR         ExitReason = 0xb
+	KVM_EXIT_TPR_ACCESS      ExitReason = 0xc
+	KVM_EXIT_S390_SIEIC      ExitReason = 0xd
+	KVM_EXIT_S390_RESET      ExitReason = 0xe
+	KVM_EXIT_DCR             ExitReason = 0xf
+	KVM_EXIT_NMI             ExitReason = 0x10
+	KVM_EXIT_INTERNAL_ERROR  ExitReason = 0x11
+	KVM_EXIT_OSI             ExitReason = 0x12
+	KVM_EXIT_PAPR_HCALL      ExitReason = 0x13
+	KVM_EXIT_S390_UCONTROL   ExitReason = 0x14
+	KVM_EXIT_WATCHDOG        ExitReason = 0x15
+	KVM_EXIT_S390_TSCH       ExitReason = 0x16
+	KVM_EXIT_EPR             ExitReason = 0x17
+	KVM_EXIT_SYSTEM_EVENT    ExitReason = 0x18
+	KVM_EXIT_S390_STSI       ExitReason = 0x19
+	KVM_EXIT_IOAPIC_EOI      ExitReason = 0x1a
+	KVM_EXIT_HYPERV          ExitReason = 0x1b
+	KVM_EXIT_ARM_NISV        ExitReason = 0x1c
+	KVM_EXIT_X86_RDMSR       ExitReason = 0x1d
+	KVM_EXIT_X86_WRMSR       ExitReason = 0x1e
+	KVM_EXIT_DIRTY_RING_FULL ExitReason = 0x1f
+	KVM_EXIT_AP_RESET_HOLD   ExitReason = 0x20
+	KVM_EXIT_X86_BUS_LOCK    ExitReason = 0x21
+	KVM_EXIT_XEN             ExitReason = 0x22
+	KVM_EXIT_RISCV_SBI       ExitReason = 0x23
+	KVM_EXIT_RISCV_CSR       ExitReason = 0x24
+	KVM_EXIT_NOTIFY          ExitReason = 0x25
+	KVM_EXIT_LOONGARCH_IOCSR ExitReason = 0x26
+	KVM_EXIT_MEMORY_FAULT    ExitReason = 0x27
 )
 
 const (
@@ -100,17 +115,17 @@ const (
 )
 
 const (
-	KVM_MP_STATE_RUNNABLE      = 0x0
-	KVM_MP_STATE_UNINITIALIZED = 0x1
-	KVM_MP_STATE_INIT_RECEIVED = 0x2
-	KVM_MP_STATE_HALTED        = 0x3
-	KVM_MP_STATE_SIPI_RECEIVED = 0x4
-	KVM_MP_STATE_STOPPED       = 0x5
-	KVM_MP_STATE_CHECK_STOP    = 0x6
-	KVM_MP_STATE_OPERATING     = 0x7
-	KVM_MP_STATE_LOAD          = 0x8
-	KVM_MP_STATE_AP_RESET_HOLD = 0x9
-	KVM_MP_STATE_SUSPENDED     = 0xa
+	KVM_MP_STATE_RUNNABLE      MPState = 0x0
+	KVM_MP_STATE_UNINITIALIZED MPState = 0x1
+	KVM_MP_STATE_INIT_RECEIVED MPState = 0x2
+	KVM_MP_STATE_HALTED        MPState = 0x3
+	KVM_MP_STATE_SIPI_RECEIVED MPState = 0x4
+	KVM_MP_STATE_STOPPED       MPState = 0x5
+	KVM_MP_STATE_CHECK_STOP    MPState = 0x6
+	KVM_MP_STATE_OPERATING     MPState = 0x7
+	KVM_MP_STATE_LOAD          MPState = 0x8
+	KVM_MP_STATE_AP_RESET_HOLD MPState = 0x9
+	KVM_MP_STATE_SUSPENDED     MPState = 0xa
 )
 
 const (
@@ -183,7 +198,7 @@ type (
 		Memory_size     uint64
 		Userspace_addr  uint64
 	}
-	MPState struct {
+	MPStateArg struct {
 		State uint32
 	}
 	EnableCap struct {

@@ -19,7 +19,7 @@ import (
 // `after` when the PC moved at emulation time, at `insn` when the
 // completion moves it). An exit the facts do not list has its PC recorded,
 // not asserted.
-func checkPCDuringExit(m *harness.Machine, v *kvm.VCPU, exit uint32, access arch.Access) {
+func checkPCDuringExit(m *harness.Machine, v *kvm.VCPU, exit uapi.ExitReason, access arch.Access) {
 	GinkgoHelper()
 	pc := m.PC(v)
 	c, ok := m.Arch.Completions().Lookup(exit, access)

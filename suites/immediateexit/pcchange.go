@@ -66,9 +66,9 @@ const userValue = 0x5a5a5a5a5a5a5a5a
 
 // pcScenario is a guest scenario that ends in a completed exit.
 type pcScenario struct {
-	name   string      // the guest scenario
-	exit   uint32      // the exit it makes
-	access arch.Access // and its direction
+	name   string          // the guest scenario
+	exit   uapi.ExitReason // the exit it makes
+	access arch.Access     // and its direction
 	// dests are the destinations the completion writes: register names,
 	// or "[sym]" for the 4 bytes at a guest symbol (x86 string I/O).
 	dests []string
@@ -133,7 +133,7 @@ func pcChangeEntries() []TableEntry {
 
 // exitName is "KVM_EXIT_MMIO read".
 func exitName(c arch.Completion) string {
-	n := "KVM_EXIT_" + kvm.ExitReasonName(c.ExitReason)
+	n := "KVM_EXIT_" + c.ExitReason.String()
 	if c.Access != arch.AccessNone {
 		n += " " + c.Access.String()
 	}
@@ -240,11 +240,7 @@ func pcScenarios(name string, c arch.Completion) ([]pcScenario, string) {
 						"(arch/x86/kvm/emulate.c) rewrites the instruction through emulator_fix_hypercall (x86.c) and lets the guest re-run it; " +
 						"CMP-7 reports the missing exit")
 				}
-				mask := harness.RequireCap(m.Sys, m.VM, uapi.KVM_CAP_EXIT_HYPERCALL, "KVM_CAP_EXIT_HYPERCALL")
-				if mask&(1<<12) == 0 {
-					Skip("capability: KVM_CAP_EXIT_HYPERCALL does not offer KVM_HC_MAP_GPA_RANGE (bit 12)")
-				}
-				Expect(m.VM.EnableCap(uapi.KVM_CAP_EXIT_HYPERCALL, 1<<12)).To(Equal(kvm.Result{}), "KVM_ENABLE_CAP(KVM_CAP_EXIT_HYPERCALL)")
+				m.EnableMapGPARangeExit()
 			},
 			answer: func(_ *harness.Machine, v *kvm.VCPU) { v.Run().SetHypercallRet(ret) },
 			// 32 bits outside long mode (complete_hypercall_exit).

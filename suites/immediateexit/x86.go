@@ -5,6 +5,7 @@ package immediateexit
 import (
 	"encoding/binary"
 	"fmt"
+	"unsafe"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -82,9 +83,9 @@ var _ = Describe("x86 immediate_exit details", Label("immediate-exit", "x86"), f
 		run.SetValidRegs(x86.KVM_SYNC_X86_REGS)
 		rr := m.Run(v)
 		Expect(rr.Errno).To(Equal(unix.EINTR), "%s", rr)
-		// kvm_run.s.regs is a struct kvm_regs at the start of the sync area.
+		// kvm_run.s is struct kvm_sync_regs, whose regs is a struct kvm_regs.
 		sync := run.SyncRegs()
-		const rbxOff = 8
+		const rbxOff = x86.OffSyncRegsRegs + unsafe.Offsetof(x86.Regs{}.Rbx)
 		binary.LittleEndian.PutUint64(sync[rbxOff:], 0xfeedface)
 		run.SetDirtyRegs(x86.KVM_SYNC_X86_REGS)
 		rr = m.Run(v)
@@ -104,7 +105,8 @@ var _ = Describe("x86 immediate_exit details", Label("immediate-exit", "x86"), f
 		run.SetImmediateExit(1)
 		rr := m.Run(v)
 		Expect(rr.Errno).To(Equal(unix.EINTR), "%s", rr)
-		Expect(run.ApicBase()).To(Equal(uint64(0xfee00900)), "run->apic_base of the BSP after an immediate exit")
+		Expect(run.ApicBase()).To(Equal(uint64(x86.APICDefaultBase|x86.APICBaseEnable|x86.APICBaseBSP)),
+			"run->apic_base of the BSP after an immediate exit (0xFEE00900: default base, enabled, BSP)")
 	})
 })
 
@@ -275,7 +277,7 @@ var _ = Describe("x86 completion of pending exits", Label("completion", "immedia
 		v.Run().SetImmediateExit(1)
 		rr := m.Run(v)
 		Expect(rr.Result).To(Equal(kvm.Result{}), "completing the first fragment with immediate_exit: %s; %s", rr, m.State(v))
-		Expect(rr.ExitReason).To(Equal(uint32(uapi.KVM_EXIT_MMIO)), "%s", m.State(v))
+		Expect(rr.ExitReason).To(Equal(uapi.KVM_EXIT_MMIO), "%s", m.State(v))
 		second := v.Run().MMIO()
 		Expect([]uint64{second.PhysAddr, uint64(second.Len)}).To(Equal([]uint64{m.Layout.MMIOBase + 0x1000, 2}), "second fragment {addr, len}")
 		m.ExpectPC(v, "insn", "RIP while fragments are pending")
@@ -308,7 +310,7 @@ var _ = Describe("x86 completion of pending exits", Label("completion", "immedia
 		Expect(m.Marker()).To(BeZero())
 	})
 
-	// CMP-7: with KVM_CAP_EXIT_HYPERCALL bit 12, KVM_HC_MAP_GPA_RANGE
+	// CMP-7: with KVM_CAP_EXIT_HYPERCALL bit 12, KVM_HC_MAP_GPA_RANGE (12)
 	// exits with KVM_EXIT_HYPERCALL; complete_hypercall_exit sets RAX =
 	// hypercall.ret (32 bits outside long mode) and skips the 3-byte
 	// VMCALL/VMMCALL before the immediate_exit check. [5.14]
@@ -316,14 +318,10 @@ var _ = Describe("x86 completion of pending exits", Label("completion", "immedia
 		sys := harness.OpenKVM()
 		a := harness.RequireArch("x86")
 		m, v := harness.NewMachineVCPU(sys, a, harness.HypercallInstruction(sys)+"-map-gpa", harness.MachineOptions{})
-		mask := harness.RequireCap(m.Sys, m.VM, uapi.KVM_CAP_EXIT_HYPERCALL, "KVM_CAP_EXIT_HYPERCALL")
-		if mask&(1<<12) == 0 {
-			Skip("capability: KVM_CAP_EXIT_HYPERCALL does not offer KVM_HC_MAP_GPA_RANGE (bit 12)")
-		}
-		Expect(m.VM.EnableCap(uapi.KVM_CAP_EXIT_HYPERCALL, 1<<12)).To(Equal(kvm.Result{}))
+		m.EnableMapGPARangeExit()
 		m.RunPastHypercall(v, uapi.KVM_EXIT_HYPERCALL)
 		h := v.Run().Hypercall()
-		Expect(h.Nr).To(Equal(uint64(12)), "hypercall.nr")
+		Expect(h.Nr).To(Equal(uint64(x86.KVM_HC_MAP_GPA_RANGE)), "hypercall.nr")
 		Expect(h.Args[0]).To(Equal(m.Sym("MAP_GPA")), "hypercall.args[0] (gpa)")
 		v.Run().SetHypercallRet(0xfffffffe00000005)
 		m.RunImmediateEINTR(v, "completing the hypercall")
@@ -337,7 +335,7 @@ var _ = Describe("x86 completion of pending exits", Label("completion", "immedia
 // pioPaths returns the fast and the emulator path of an x86 port I/O
 // completion from the arch facts (arch/x86/facts.go: the usual path and
 // its OtherPaths), failing the spec if the facts lack either.
-func pioPaths(m *harness.Machine, exit uint32, access arch.Access) (fast, emulator arch.CompletionPath) {
+func pioPaths(m *harness.Machine, exit uapi.ExitReason, access arch.Access) (fast, emulator arch.CompletionPath) {
 	GinkgoHelper()
 	c, ok := m.Arch.Completions().Lookup(exit, access)
 	if !ok {

@@ -15,7 +15,8 @@ import (
 	"github.com/kvmconform/kvmconform/suites/internal/harness"
 )
 
-// Stress bounds (issue 5): 10,000 kicks or 10 s, whichever comes first.
+// Stress bounds: a stress spec stops after 10,000 kicks or 10 s, whichever
+// comes first.
 const (
 	stressKicks    = 10000
 	stressDuration = 10 * time.Second
@@ -126,7 +127,7 @@ var _ = Describe("Kicking a vCPU out of KVM_RUN", harness.ArchLabel(), func() {
 			if rr.ExitReason == uapi.KVM_EXIT_INTR {
 				AddReportEntry("SIG-5 path", "the kick landed in the guest: KVM_EXIT_INTR")
 			} else {
-				Expect(rr.ExitReason).To(Equal(uint32(0xdeadbeef)), "an immediate exit leaves exit_reason alone")
+				Expect(rr.ExitReason).To(Equal(uapi.ExitReason(0xdeadbeef)), "an immediate exit leaves exit_reason alone")
 				AddReportEntry("SIG-5 path", "the kick landed before entry: immediate exit, exit_reason untouched")
 			}
 		})
@@ -193,7 +194,7 @@ var _ = Describe("Kicking a vCPU out of KVM_RUN", harness.ArchLabel(), func() {
 		rr := harness.RunFor(v, 300*time.Millisecond)
 		Expect(rr.DeadlinePassed).To(BeTrue(), "cli;hlt must block until the kick: %s; %s", rr, m.State(v))
 		Expect(rr.Interrupted()).To(BeTrue(), "a signal while halted gives EINTR + KVM_EXIT_INTR: %s", rr)
-		Expect(m.MPState(v)).To(Equal(uint32(uapi.KVM_MP_STATE_HALTED)), "mp_state after the kick")
+		Expect(m.MPState(v)).To(Equal(uapi.KVM_MP_STATE_HALTED), "mp_state after the kick")
 		m.ExpectPC(v, "after", "RIP after the kick: past the HLT (hlt_insn + 1)")
 		rr = harness.RunFor(v, 200*time.Millisecond)
 		Expect(rr.DeadlinePassed).To(BeTrue(), "re-entering a HALTED vCPU blocks again: %s", rr)
@@ -205,7 +206,7 @@ var _ = Describe("Kicking a vCPU out of KVM_RUN", harness.ArchLabel(), func() {
 		harness.RequireArch("x86")
 		m, v := harness.NewMachineVCPU(sys, a, "halt", harness.MachineOptions{})
 		m.RunToExit(v, uapi.KVM_EXIT_HLT)
-		Expect(m.MPState(v)).To(Equal(uint32(uapi.KVM_MP_STATE_RUNNABLE)), "mp_state after KVM_EXIT_HLT")
+		Expect(m.MPState(v)).To(Equal(uapi.KVM_MP_STATE_RUNNABLE), "mp_state after KVM_EXIT_HLT")
 	})
 
 	// SIG-9: arm64 WFI blocks in kvm_vcpu_wfi without changing mp_state; a
@@ -216,6 +217,6 @@ var _ = Describe("Kicking a vCPU out of KVM_RUN", harness.ArchLabel(), func() {
 		rr := harness.RunFor(v, 300*time.Millisecond)
 		Expect(rr.DeadlinePassed).To(BeTrue(), "WFI must block until the kick: %s; %s", rr, m.State(v))
 		Expect(rr.Interrupted()).To(BeTrue(), "%s", rr)
-		Expect(m.MPState(v)).To(Equal(uint32(uapi.KVM_MP_STATE_RUNNABLE)), "arm64 has no HALTED state")
+		Expect(m.MPState(v)).To(Equal(uapi.KVM_MP_STATE_RUNNABLE), "arm64 has no HALTED state")
 	})
 })

@@ -24,7 +24,7 @@ func archFacts() (arch.Arch, arch.MPStateFacts) {
 // getMPState checks one KVM_GET_MP_STATE against the facts: the state in
 // the struct, the state as the ioctl's return value (s390: the struct is
 // left as it was), or the errno of an architecture without the ioctl.
-func getMPState(v *kvm.VCPU, f arch.MPStateFacts, want uint32, why string) {
+func getMPState(v *kvm.VCPU, f arch.MPStateFacts, want uapi.MPState, why string) {
 	GinkgoHelper()
 	st, r := v.GetMPState(sentinel)
 	switch {
@@ -32,7 +32,7 @@ func getMPState(v *kvm.VCPU, f arch.MPStateFacts, want uint32, why string) {
 		Expect(r).To(Equal(kvm.Fail(f.UnsupportedErrno)), "KVM_GET_MP_STATE on an architecture without it (%s)", f.Source)
 	case f.GetReturnsState:
 		Expect(r).To(Equal(kvm.Result{Ret: uintptr(want)}), "KVM_GET_MP_STATE returns the state as its value: %s (%s)", why, f.Source)
-		Expect(st).To(Equal(uint32(sentinel)), "struct kvm_mp_state left unwritten (%s)", f.Source)
+		Expect(st).To(Equal(uapi.MPState(sentinel)), "struct kvm_mp_state left unwritten (%s)", f.Source)
 	default:
 		Expect(r).To(Equal(kvm.Result{}), "KVM_GET_MP_STATE (%s)", f.Source)
 		Expect(st).To(Equal(want), "mp_state %s, want %s: %s (%s)", mpName(st), mpName(want), why, f.Source)
@@ -49,7 +49,7 @@ var _ = Describe("mp_state on this architecture", harness.ArchLabel(), func() {
 		sys := harness.OpenKVM()
 		a, f := archFacts()
 		vm := harness.CreateVM(sys, a)
-		for id, want := range []uint32{f.InitialFirst, f.InitialSecond} {
+		for id, want := range []uapi.MPState{f.InitialFirst, f.InitialSecond} {
 			v, err := vm.CreateVCPU(uint32(id))
 			Expect(err).NotTo(HaveOccurred())
 			Expect(a.InitVCPU(v, arch.InitOptions{})).To(Succeed())
@@ -75,10 +75,14 @@ var _ = Describe("mp_state on this architecture", harness.ArchLabel(), func() {
 		v, err := vm.CreateVCPU(0)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(a.InitVCPU(v, arch.InitOptions{})).To(Succeed())
-		// Every defined value (0..KVM_MP_STATE_SUSPENDED), so each
+		// Every defined value (KVM_MP_STATE_RUNNABLE..SUSPENDED), so each
 		// architecture's own invalid ones are tried, and values past the
 		// end of the enum.
-		for _, state := range append([]uint32{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, undefinedMPStates...) {
+		var states []uapi.MPState
+		for s := uapi.KVM_MP_STATE_RUNNABLE; s <= uapi.KVM_MP_STATE_SUSPENDED; s++ {
+			states = append(states, s)
+		}
+		for _, state := range append(states, undefinedMPStates...) {
 			want := kvm.Result{}
 			if e := f.SetErrno(state); e != 0 {
 				want = kvm.Fail(e)

@@ -46,7 +46,7 @@ func expectStopsItself(m *harness.Machine, v *kvm.VCPU, call string) {
 	rr := harness.RunFor(v, 300*time.Millisecond)
 	Expect(rr.DeadlinePassed).To(BeTrue(), "KVM_RUN of a vCPU that called %s must sleep until a signal: %s; %s", call, rr, m.State(v))
 	Expect(rr.Errno).To(Equal(unix.EINTR), "%s", rr)
-	Expect(m.MPState(v)).To(Equal(uint32(uapi.KVM_MP_STATE_STOPPED)), "vCPU %d after %s", v.ID(), call)
+	Expect(m.MPState(v)).To(Equal(uapi.KVM_MP_STATE_STOPPED), "vCPU %d after %s", v.ID(), call)
 }
 
 // psciStep runs the caller to its next report and checks the PSCI result.
@@ -65,10 +65,10 @@ var _ = Describe("arm64 CPU bring-up through PSCI", Label("mp-state", "arm64", "
 	// (kvm_vcpu_sleep). [3.16, PSCI 0.2]
 	It("starts a stopped vCPU with CPU_ON and stops it with CPU_OFF [MP-A4]", Label("MP-A4"), func() {
 		m, v0, v1 := psciMachine()
-		Expect(m.MPState(v1)).To(Equal(uint32(uapi.KVM_MP_STATE_STOPPED)), "vCPU 1 created with KVM_ARM_VCPU_POWER_OFF")
+		Expect(m.MPState(v1)).To(Equal(uapi.KVM_MP_STATE_STOPPED), "vCPU 1 created with KVM_ARM_VCPU_POWER_OFF")
 
 		psciStep(m, v0, "CPU_ON(vCPU 1)", psciSuccess)
-		Expect(m.MPState(v1)).To(Equal(uint32(uapi.KVM_MP_STATE_RUNNABLE)), "vCPU 1 after CPU_ON")
+		Expect(m.MPState(v1)).To(Equal(uapi.KVM_MP_STATE_RUNNABLE), "vCPU 1 after CPU_ON")
 		psciStep(m, v0, "AFFINITY_INFO(vCPU 1) before it ran", psciAffinityOn)
 		psciStep(m, v0, "CPU_ON(vCPU 1) again", psciAlreadyOn)
 
@@ -92,7 +92,7 @@ var _ = Describe("arm64 CPU bring-up through PSCI", Label("mp-state", "arm64", "
 		binary.LittleEndian.PutUint64(b[:], 7)
 		Expect(m.VM.WriteGuest(target, b[:])).To(Succeed())
 		psciStep(m, v0, "CPU_ON(MPIDR 7)", psciInvalidParams)
-		Expect(m.MPState(v1)).To(Equal(uint32(uapi.KVM_MP_STATE_STOPPED)), "vCPU 1 is untouched")
+		Expect(m.MPState(v1)).To(Equal(uapi.KVM_MP_STATE_STOPPED), "vCPU 1 is untouched")
 	})
 
 	// MP-A5: SYSTEM_OFF ends the caller's KVM_RUN with 0 and
@@ -107,7 +107,7 @@ var _ = Describe("arm64 CPU bring-up through PSCI", Label("mp-state", "arm64", "
 		m.RunToExit(v0, uapi.KVM_EXIT_SYSTEM_EVENT)
 		Expect(v0.Run().SystemEvent().Type).To(Equal(uint32(systemEventOff)), "system_event.type")
 		for _, v := range []*kvm.VCPU{v0, v1} {
-			Expect(m.MPState(v)).To(Equal(uint32(uapi.KVM_MP_STATE_STOPPED)), "vCPU %d after SYSTEM_OFF", v.ID())
+			Expect(m.MPState(v)).To(Equal(uapi.KVM_MP_STATE_STOPPED), "vCPU %d after SYSTEM_OFF", v.ID())
 		}
 	})
 })

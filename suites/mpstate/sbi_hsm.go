@@ -32,10 +32,10 @@ var _ = Describe("riscv64 hart bring-up through SBI HSM", Label("mp-state", "ris
 		a := harness.RequireArch("riscv64")
 		m, v0 := harness.NewMachineVCPU(sys, a, "sbi-hsm-caller", harness.MachineOptions{})
 		v1 := m.AddVCPUNoEntry(1, arch.InitOptions{})
-		Expect(m.MPState(v1)).To(Equal(uint32(uapi.KVM_MP_STATE_STOPPED)), "vCPU 1 before HART_START (MP-R1)")
+		Expect(m.MPState(v1)).To(Equal(uapi.KVM_MP_STATE_STOPPED), "vCPU 1 before HART_START (MP-R1)")
 
 		Expect(m.RunToReport(v0)).To(Equal(uint32(sbiSuccess)), "HART_START(1): the SBI error in a0")
-		Expect(m.MPState(v1)).To(Equal(uint32(uapi.KVM_MP_STATE_RUNNABLE)), "vCPU 1 after HART_START")
+		Expect(m.MPState(v1)).To(Equal(uapi.KVM_MP_STATE_RUNNABLE), "vCPU 1 after HART_START")
 		Expect(m.RunToReport(v0)).To(Equal(uint32(sbiSuccess)), "HART_GET_STATUS(1): the SBI error")
 		Expect(m.Reg(v0, "a1")).To(Equal(uint64(hsmStarted)), "HART_GET_STATUS(1) before it ran: a1")
 		Expect(m.RunToReport(v0)).To(Equal(uint32(sbiAlreadyAvailable)), "HART_START(1) again")

@@ -18,7 +18,7 @@ import (
 )
 
 // expectMPState fails the spec unless the x86 vCPU's mp_state is want.
-func expectMPState(v *kvm.VCPU, want uint32, why string) {
+func expectMPState(v *kvm.VCPU, want uapi.MPState, why string) {
 	GinkgoHelper()
 	got := harness.MPState(x86.Arch{}, v)
 	Expect(got).To(Equal(want), "vCPU %d mp_state is %s, want %s: %s", v.ID(), mpName(got), mpName(want), why)
@@ -47,7 +47,7 @@ func x86VM(irqchip bool, n int) (*kvm.VM, []*kvm.VCPU) {
 
 // setMPStateErrno is what the x86 facts say KVM_SET_MP_STATE(state) fails
 // with, with or without an in-kernel LAPIC (0: accepted).
-func setMPStateErrno(f arch.MPStateFacts, lapic bool, state uint32) unix.Errno {
+func setMPStateErrno(f arch.MPStateFacts, lapic bool, state uapi.MPState) unix.Errno {
 	r, ok := f.SetRule(state)
 	switch {
 	case !ok:
@@ -63,7 +63,7 @@ func setMPStateErrno(f arch.MPStateFacts, lapic bool, state uint32) unix.Errno {
 // past the end of the enum, with and without the in-kernel LAPIC.
 func mpStateValidationEntries() []TableEntry {
 	f := x86.Arch{}.MPState()
-	states := []uint32{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 99, 0x80000000, 0xffffffff}
+	states := []uapi.MPState{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 99, 0x80000000, 0xffffffff}
 	var entries []TableEntry
 	for _, lapic := range []bool{false, true} {
 		for _, st := range states {
@@ -80,19 +80,20 @@ func mpStateValidationEntries() []TableEntry {
 
 // msiINIT and msiSIPI are KVM_SIGNAL_MSI messages with delivery mode INIT
 // (edge) and STARTUP to APIC id dest (kernel-semantics §4.1; the APIC id
-// defaults to the vcpu id). The ioctl's positive return counts the vCPUs
-// the message was delivered to, but its value is recorded rather than
-// asserted: the specs judge the delivery by its effect on mp_state and
-// registers.
-func msiINIT(vm *kvm.VM, dest uint32) { signalMSI(vm, dest, 0x500, "INIT") }
+// defaults to the vcpu id; arch/x86/kvm/irq_comm.c kvm_set_msi_irq decodes
+// the message as the hardware does, see arch/x86/apic.go). The ioctl's
+// positive return counts the vCPUs the message was delivered to, but its
+// value is recorded rather than asserted: the specs judge the delivery by
+// its effect on mp_state and registers.
+func msiINIT(vm *kvm.VM, dest uint8) { signalMSI(vm, dest, x86.APICDMInit, "INIT") }
 
-func msiSIPI(vm *kvm.VM, dest uint32, vector uint8) {
-	signalMSI(vm, dest, 0x600|uint32(vector), fmt.Sprintf("STARTUP vector %#x", vector))
+func msiSIPI(vm *kvm.VM, dest uint8, vector uint8) {
+	signalMSI(vm, dest, x86.APICDMStartup|uint32(vector), fmt.Sprintf("STARTUP vector %#x", vector))
 }
 
-func signalMSI(vm *kvm.VM, dest uint32, data uint32, what string) {
+func signalMSI(vm *kvm.VM, dest uint8, data uint32, what string) {
 	GinkgoHelper()
-	r := vm.SignalMSI(0xfee00000|uint64(dest)<<12, data)
+	r := vm.SignalMSI(x86.MSIAddr(dest), data)
 	Expect(r.OK()).To(BeTrue(), "KVM_SIGNAL_MSI %s to APIC %d: %s", what, dest, r)
 	AddReportEntry("KVM_SIGNAL_MSI "+what, fmt.Sprintf("to APIC %d returned %s", dest, r))
 }
@@ -157,12 +158,12 @@ var _ = Describe("x86 mp_state and INIT/SIPI", Label("x86", "init-sipi"), func()
 		Expect(err).NotTo(HaveOccurred())
 		expectMPState(v1, uapi.KVM_MP_STATE_RUNNABLE, "vCPU 1 is the boot CPU")
 		expectMPState(v0, uapi.KVM_MP_STATE_UNINITIALIZED, "vCPU 0 is an AP")
-		apic1, err := x86.GetMSR(v1, 0x1b)
+		apic1, err := x86.GetMSR(v1, x86.MSRAPICBase)
 		Expect(err).NotTo(HaveOccurred())
-		apic0, err := x86.GetMSR(v0, 0x1b)
+		apic0, err := x86.GetMSR(v0, x86.MSRAPICBase)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(apic1&0x100).NotTo(BeZero(), "IA32_APIC_BASE.BSP of vCPU 1 (%#x)", apic1)
-		Expect(apic0&0x100).To(BeZero(), "IA32_APIC_BASE.BSP of vCPU 0 (%#x)", apic0)
+		Expect(apic1&x86.APICBaseBSP).NotTo(BeZero(), "IA32_APIC_BASE.BSP of vCPU 1 (%#x)", apic1)
+		Expect(apic0&x86.APICBaseBSP).To(BeZero(), "IA32_APIC_BASE.BSP of vCPU 0 (%#x)", apic0)
 		Expect(vm.SetBootCPUID(0)).To(Equal(kvm.Fail(unix.EBUSY)), "KVM_SET_BOOT_CPU_ID after vCPUs exist")
 	})
 
@@ -172,7 +173,7 @@ var _ = Describe("x86 mp_state and INIT/SIPI", Label("x86", "init-sipi"), func()
 	// and their conditions come from the x86 facts (arch/x86/facts.go
 	// MPState). [≈3.10; 9 in 5.11]
 	DescribeTable("KVM_SET_MP_STATE validation [MP-X3]", Label("MP-X3"),
-		func(irqchip bool, state uint32) {
+		func(irqchip bool, state uapi.MPState) {
 			f := x86.Arch{}.MPState()
 			want := kvm.Result{}
 			if e := setMPStateErrno(f, irqchip, state); e != 0 {
@@ -214,7 +215,7 @@ var _ = Describe("x86 mp_state and INIT/SIPI", Label("x86", "init-sipi"), func()
 	// 2f173d268855); without, it blocks until a signal, which gives EINTR
 	// with KVM_EXIT_INTR (4.14, a05950009f50) and leaves the state alone.
 	DescribeTable("an AP that waits for INIT or SIPI [MP-X5, IE-5, MP-X10]",
-		func(state uint32) {
+		func(state uapi.MPState) {
 			_, v := x86VM(true, 2)
 			ap := v[1]
 			if state != uapi.KVM_MP_STATE_UNINITIALIZED {
@@ -236,8 +237,8 @@ var _ = Describe("x86 mp_state and INIT/SIPI", Label("x86", "init-sipi"), func()
 			Expect(rr.Interrupted()).To(BeTrue(), "a signal while waiting gives EINTR + KVM_EXIT_INTR: %s", rr)
 			expectMPState(ap, state, "after the signal")
 		},
-		Entry("UNINITIALIZED (waiting for INIT)", Label("IE-5", "MP-X10", "immediate-exit"), uint32(uapi.KVM_MP_STATE_UNINITIALIZED)),
-		Entry("INIT_RECEIVED (waiting for SIPI)", Label("MP-X5", "immediate-exit"), uint32(uapi.KVM_MP_STATE_INIT_RECEIVED)),
+		Entry("UNINITIALIZED (waiting for INIT)", Label("IE-5", "MP-X10", "immediate-exit"), uapi.KVM_MP_STATE_UNINITIALIZED),
+		Entry("INIT_RECEIVED (waiting for SIPI)", Label("MP-X5", "immediate-exit"), uapi.KVM_MP_STATE_INIT_RECEIVED),
 	)
 
 	// MP-X6: INIT to the BSP (kvm_apic_accept_events in lapic.c: BSP ->

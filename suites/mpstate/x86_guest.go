@@ -69,8 +69,8 @@ var _ = Describe("x86 INIT/SIPI sent by a guest and against HLT", Label("x86", "
 		m.AddVCPUNoEntry(0, arch.InitOptions{})
 		ap := m.AddVCPUNoEntry(1, arch.InitOptions{})
 		initSIPI := func() {
-			Expect(m.VM.SignalMSI(0xfee00000|1<<12, 0x500).OK()).To(BeTrue(), "KVM_SIGNAL_MSI INIT")
-			Expect(m.VM.SignalMSI(0xfee00000|1<<12, 0x600|guests.SIPIVector).OK()).To(BeTrue(), "KVM_SIGNAL_MSI SIPI")
+			Expect(m.VM.SignalMSI(x86.MSIAddr(1), x86.APICDMInit).OK()).To(BeTrue(), "KVM_SIGNAL_MSI INIT")
+			Expect(m.VM.SignalMSI(x86.MSIAddr(1), x86.APICDMStartup|guests.SIPIVector).OK()).To(BeTrue(), "KVM_SIGNAL_MSI SIPI")
 		}
 		initSIPI()
 		expectAPStartsAtVector(m, ap)

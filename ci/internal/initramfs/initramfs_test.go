@@ -14,6 +14,17 @@ import (
 	"github.com/kvmconform/kvmconform/ci/internal/guestconf"
 )
 
+// The newc trailer's name and the st_mode type bits, stated here rather
+// than taken from the writer's library so that the reader stays
+// independent of it.
+const (
+	trailer  = "TRAILER!!!"
+	modeDir  = 0o040000
+	modeReg  = 0o100000
+	modeChr  = 0o020000
+	modeLink = 0o120000
+)
+
 type entry struct {
 	name         string
 	mode         uint32
@@ -78,6 +89,7 @@ func TestWriterRoundTrip(t *testing.T) {
 	must(w.CharDev("/dev/kvm", 0o666, 10, 232))
 	must(w.Symlink("bin/sh", "/init"))
 	must(w.Bytes("x", 0o755, nil))
+	must(w.Reader("r", 0o600, strings.NewReader("abcdef"), 3)) // exactly size bytes
 	if err := w.Bytes("a/b/c.txt", 0o644, nil); err == nil {
 		t.Fatal("duplicate accepted")
 	}
@@ -87,7 +99,7 @@ func TestWriterRoundTrip(t *testing.T) {
 	for _, e := range es {
 		names = append(names, e.name)
 	}
-	if got, want := strings.Join(names, " "), "a a/b a/b/c.txt dev dev/kvm bin bin/sh x"; got != want {
+	if got, want := strings.Join(names, " "), "a a/b a/b/c.txt dev dev/kvm bin bin/sh x r"; got != want {
 		t.Fatalf("names = %q, want %q", got, want)
 	}
 	byName := map[string]entry{}
@@ -102,6 +114,9 @@ func TestWriterRoundTrip(t *testing.T) {
 	}
 	if e := byName["bin/sh"]; e.mode != modeLink|0o777 || string(e.data) != "/init" {
 		t.Fatalf("symlink entry %+v", e)
+	}
+	if e := byName["r"]; string(e.data) != "abc" || e.mode != modeReg|0o600 {
+		t.Fatalf("bounded reader entry %+v", e)
 	}
 	if e := byName["a"]; e.mode != modeDir|0o755 {
 		t.Fatalf("dir entry %+v", e)

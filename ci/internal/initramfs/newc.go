@@ -1,33 +1,30 @@
 // Package initramfs writes the guest's initramfs: an uncompressed cpio
 // archive in the "newc" format (magic 070701) that the Linux kernel unpacks
-// into its root file system.
+// into its root file system (init/initramfs.c). The records are encoded by
+// github.com/u-root/mkuimage/cpio (cpio.Newc); this package decides what
+// goes in: the entries, their modes and device numbers, the parent
+// directories and the order.
 package initramfs
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path"
 	"strings"
+
+	"github.com/u-root/mkuimage/cpio"
 )
 
-// File mode type bits as used in cpio headers (same as Linux st_mode).
-const (
-	modeDir  = 0o040000
-	modeReg  = 0o100000
-	modeChr  = 0o020000
-	modeLink = 0o120000
-)
-
-const trailer = "TRAILER!!!"
-
-// Writer writes a newc archive. Every entry is owned by root and has mtime
-// 0, so the archive is reproducible. Parent directories are created
-// implicitly (mode 0755) the first time a path below them is added.
+// Writer writes a newc archive. Every entry is owned by root, has mtime 0
+// and an inode number of its own, so the archive is reproducible. Parent
+// directories are created implicitly (mode 0755) the first time a path
+// below them is added: the kernel creates none itself.
 type Writer struct {
-	w      io.Writer
-	ino    uint32
+	rw     cpio.RecordWriter
+	ino    uint64
 	seen   map[string]bool
 	closed bool
 	err    error
@@ -35,15 +32,7 @@ type Writer struct {
 
 // NewWriter returns a Writer that writes to w.
 func NewWriter(w io.Writer) *Writer {
-	return &Writer{w: w, ino: 1, seen: map[string]bool{}}
-}
-
-type header struct {
-	name  string
-	mode  uint32
-	nlink uint32
-	size  int64
-	rdev  [2]uint32 // major, minor
+	return &Writer{rw: cpio.Newc.Writer(w), ino: 1, seen: map[string]bool{}}
 }
 
 func clean(name string) (string, error) {
@@ -54,30 +43,27 @@ func clean(name string) (string, error) {
 	return n, nil
 }
 
-func pad4(n int64) int64 { return (4 - n%4) % 4 }
-
-var zeros [4]byte
-
-func (w *Writer) writeHeader(h header) error {
+// write writes one record; content is nil for an entry without data.
+func (w *Writer) write(info cpio.Info, content io.ReaderAt, size int64) error {
 	if w.err != nil {
 		return w.err
 	}
 	if w.closed {
 		return errors.New("initramfs: write after Close")
 	}
-	if h.size > 0xffffffff {
-		return fmt.Errorf("initramfs: %s: file too large for newc (%d bytes)", h.name, h.size)
+	if size > 0xffffffff {
+		return fmt.Errorf("initramfs: %s: file too large for newc (%d bytes)", info.Name, size)
 	}
-	hdr := fmt.Sprintf("070701%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x",
-		w.ino, h.mode, 0, 0, h.nlink, 0, uint32(h.size), 0, 0, h.rdev[0], h.rdev[1], len(h.name)+1, 0)
+	info.Ino = w.ino
+	info.FileSize = uint64(size)
 	w.ino++
-	buf := make([]byte, 0, len(hdr)+len(h.name)+5)
-	buf = append(buf, hdr...)
-	buf = append(buf, h.name...)
-	buf = append(buf, 0)
-	buf = append(buf, zeros[:pad4(int64(len(buf)))]...)
-	if _, err := w.w.Write(buf); err != nil {
-		w.err = fmt.Errorf("initramfs: writing %s: %w", h.name, err)
+	rec := cpio.Record{Info: info}
+	if content != nil {
+		// The record writer copies its ReaderAt to the end: bound it.
+		rec.ReaderAt = io.NewSectionReader(content, 0, size)
+	}
+	if err := w.rw.WriteRecord(rec); err != nil {
+		w.err = fmt.Errorf("initramfs: writing %s: %w", info.Name, err)
 		return w.err
 	}
 	return nil
@@ -93,9 +79,11 @@ func (w *Writer) parents(name string) error {
 		return err
 	}
 	w.seen[dir] = true
-	return w.writeHeader(header{name: dir, mode: modeDir | 0o755, nlink: 2})
+	return w.write(cpio.Info{Name: dir, Mode: cpio.S_IFDIR | 0o755, NLink: 2}, nil, 0)
 }
 
+// begin checks and records a new entry's name and adds its parents. The
+// record writer would drop a duplicate silently; here it is an error.
 func (w *Writer) begin(name string) (string, error) {
 	n, err := clean(name)
 	if err != nil {
@@ -117,7 +105,7 @@ func (w *Writer) Dir(name string, perm os.FileMode) error {
 	if err != nil {
 		return err
 	}
-	return w.writeHeader(header{name: n, mode: modeDir | uint32(perm.Perm()), nlink: 2})
+	return w.write(cpio.Info{Name: n, Mode: cpio.S_IFDIR | mode(perm), NLink: 2}, nil, 0)
 }
 
 // CharDev adds a character device node.
@@ -126,7 +114,7 @@ func (w *Writer) CharDev(name string, perm os.FileMode, major, minor uint32) err
 	if err != nil {
 		return err
 	}
-	return w.writeHeader(header{name: n, mode: modeChr | uint32(perm.Perm()), nlink: 1, rdev: [2]uint32{major, minor}})
+	return w.write(cpio.Info{Name: n, Mode: cpio.S_IFCHR | mode(perm), NLink: 1, Rmajor: uint64(major), Rminor: uint64(minor)}, nil, 0)
 }
 
 // Symlink adds a symbolic link name -> target.
@@ -135,27 +123,21 @@ func (w *Writer) Symlink(name, target string) error {
 	if err != nil {
 		return err
 	}
-	if err := w.writeHeader(header{name: n, mode: modeLink | 0o777, nlink: 1, size: int64(len(target))}); err != nil {
-		return err
-	}
-	return w.data(n, strings.NewReader(target), int64(len(target)))
+	return w.write(cpio.Info{Name: n, Mode: cpio.S_IFLNK | 0o777, NLink: 1}, strings.NewReader(target), int64(len(target)))
 }
 
 // Bytes adds a regular file with the given content.
 func (w *Writer) Bytes(name string, perm os.FileMode, content []byte) error {
-	return w.Reader(name, perm, strings.NewReader(string(content)), int64(len(content)))
+	return w.Reader(name, perm, bytes.NewReader(content), int64(len(content)))
 }
 
 // Reader adds a regular file of exactly size bytes read from r.
-func (w *Writer) Reader(name string, perm os.FileMode, r io.Reader, size int64) error {
+func (w *Writer) Reader(name string, perm os.FileMode, r io.ReaderAt, size int64) error {
 	n, err := w.begin(name)
 	if err != nil {
 		return err
 	}
-	if err := w.writeHeader(header{name: n, mode: modeReg | uint32(perm.Perm()), nlink: 1, size: size}); err != nil {
-		return err
-	}
-	return w.data(n, r, size)
+	return w.write(cpio.Info{Name: n, Mode: cpio.S_IFREG | mode(perm), NLink: 1}, r, size)
 }
 
 // File adds the host file src as name, keeping its permission bits.
@@ -175,27 +157,17 @@ func (w *Writer) File(name, src string) error {
 	return w.Reader(name, st.Mode().Perm(), f, st.Size())
 }
 
-func (w *Writer) data(name string, r io.Reader, size int64) error {
-	n, err := io.CopyN(w.w, r, size)
-	if err != nil {
-		w.err = fmt.Errorf("initramfs: writing %s (%d of %d bytes): %w", name, n, size, err)
-		return w.err
-	}
-	if _, err := w.w.Write(zeros[:pad4(size)]); err != nil {
-		w.err = fmt.Errorf("initramfs: writing %s: %w", name, err)
-		return w.err
-	}
-	return nil
-}
-
 // Close writes the trailer. It does not close the underlying writer.
 func (w *Writer) Close() error {
 	if w.closed {
 		return w.err
 	}
-	if err := w.writeHeader(header{name: trailer, nlink: 1}); err != nil {
+	if err := w.write(cpio.Info{Name: cpio.Trailer, NLink: 1}, nil, 0); err != nil {
 		return err
 	}
 	w.closed = true
 	return nil
 }
+
+// mode is the permission bits of perm as a cpio mode (no type bits).
+func mode(perm os.FileMode) uint64 { return uint64(perm.Perm()) }

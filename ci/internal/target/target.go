@@ -24,6 +24,22 @@ func (a Arch) Bootable() bool { return a.NoKVM == "" }
 
 func (a Arch) String() string { return a.GOARCH }
 
+// Set parses s as Parse does, so that *Arch is a flag.Value: a command
+// line's architecture is parsed once, where it is read, and travels as an
+// Arch from there.
+func (a *Arch) Set(s string) error {
+	p, err := Parse(s)
+	if err != nil {
+		return err
+	}
+	*a = p
+	return nil
+}
+
+// IsZero reports whether a names no architecture (a flag that was not
+// given).
+func (a Arch) IsZero() bool { return a.GOARCH == "" }
+
 // NoEmulation is the reason given for architectures whose KVM cannot run
 // under QEMU TCG.
 const NoEmulation = "no emulation path for KVM under QEMU; cross-built and vetted only"

@@ -1,6 +1,11 @@
 package target
 
-import "testing"
+import (
+	"flag"
+	"io"
+	"strings"
+	"testing"
+)
 
 func TestParse(t *testing.T) {
 	for in, want := range map[string]string{
@@ -23,5 +28,29 @@ func TestParse(t *testing.T) {
 	}
 	if a, _ := Parse("ppc64le"); a.Debian != "ppc64el" {
 		t.Errorf("ppc64le Debian name %q", a.Debian)
+	}
+}
+
+// *Arch is a flag.Value: --arch is parsed once, into the whole Arch.
+func TestFlag(t *testing.T) {
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var a Arch
+	fs.Var(&a, "arch", "")
+	if !a.IsZero() || a.String() != "" {
+		t.Errorf("unset: %+v", a)
+	}
+	if err := fs.Parse([]string{"--arch", "ppc64el"}); err != nil {
+		t.Fatal(err)
+	}
+	if a != (Arch{GOARCH: "ppc64le", Debian: "ppc64el"}) || a.IsZero() || a.String() != "ppc64le" {
+		t.Errorf("--arch ppc64el: %+v", a)
+	}
+	err := fs.Parse([]string{"--arch", "vax"})
+	if err == nil || !strings.Contains(err.Error(), `unknown architecture "vax"`) {
+		t.Errorf("--arch vax: %v", err)
+	}
+	if a.GOARCH != "ppc64le" {
+		t.Errorf("a rejected value changed the flag: %+v", a)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 
 	"github.com/kvmconform/kvmconform/arch"
+	"github.com/kvmconform/kvmconform/internal/uapi"
 	"github.com/kvmconform/kvmconform/kvm"
 )
 
@@ -103,7 +104,7 @@ const mpStateSentinel = 0xdeadbeef
 // struct, or as the ioctl's return value on s390), failing the spec if the
 // ioctl fails or leaves the struct unwritten where it must write it. The
 // raw kvm.VCPU.GetMPState stays for specs of the ioctl itself.
-func MPState(a arch.Arch, v *kvm.VCPU) uint32 {
+func MPState(a arch.Arch, v *kvm.VCPU) uapi.MPState {
 	GinkgoHelper()
 	f := a.MPState()
 	st, r := v.GetMPState(mpStateSentinel)
@@ -111,7 +112,7 @@ func MPState(a arch.Arch, v *kvm.VCPU) uint32 {
 	case !r.OK():
 		Fail(fmt.Sprintf("KVM_GET_MP_STATE on vCPU %d: %s (%s)", v.ID(), r, f.Source))
 	case f.GetReturnsState:
-		return uint32(r.Ret)
+		return uapi.MPState(r.Ret)
 	case r.Ret != 0 || st == mpStateSentinel:
 		Fail(fmt.Sprintf("KVM_GET_MP_STATE on vCPU %d returned %d and left struct kvm_mp_state at %#x (%s)", v.ID(), r.Ret, st, f.Source))
 	}
@@ -119,7 +120,7 @@ func MPState(a arch.Arch, v *kvm.VCPU) uint32 {
 }
 
 // MPState is MPState for a vCPU of the machine.
-func (m *Machine) MPState(v *kvm.VCPU) uint32 {
+func (m *Machine) MPState(v *kvm.VCPU) uapi.MPState {
 	GinkgoHelper()
 	return MPState(m.Arch, v)
 }

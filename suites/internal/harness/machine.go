@@ -8,6 +8,7 @@ import (
 
 	"github.com/kvmconform/kvmconform/arch"
 	"github.com/kvmconform/kvmconform/guests"
+	"github.com/kvmconform/kvmconform/internal/uapi"
 	"github.com/kvmconform/kvmconform/kvm"
 	"github.com/kvmconform/kvmconform/machine"
 )
@@ -119,11 +120,11 @@ func (m *Machine) RunToReport(v *kvm.VCPU) uint32 {
 
 // RunToExit runs the vCPU (bounded) until its next exit and fails the spec
 // unless KVM_RUN returned 0 with exit_reason reason.
-func (m *Machine) RunToExit(v *kvm.VCPU, reason uint32) {
+func (m *Machine) RunToExit(v *kvm.VCPU, reason uapi.ExitReason) {
 	GinkgoHelper()
 	rr := m.Run(v)
 	if !rr.OK() || rr.ExitReason != reason {
-		Fail(fmt.Sprintf("KVM_RUN: want 0 with exit %s, got %s; %s", kvm.ExitReasonName(reason), rr, m.State(v)))
+		Fail(fmt.Sprintf("KVM_RUN: want 0 with exit %s, got %s; %s", reason, rr, m.State(v)))
 	}
 }
 

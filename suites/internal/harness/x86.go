@@ -8,6 +8,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 
 	"github.com/kvmconform/kvmconform/arch/x86"
+	"github.com/kvmconform/kvmconform/internal/uapi"
 	"github.com/kvmconform/kvmconform/kvm"
 )
 
@@ -49,10 +50,29 @@ func (m *Machine) AtHypercall(v *kvm.VCPU) string {
 // RunPastHypercall runs the vCPU (bounded) to its next exit and fails the
 // spec unless it came back by itself with exit reason want; a hang says
 // where the guest is (AtHypercall).
-func (m *Machine) RunPastHypercall(v *kvm.VCPU, want uint32) {
+func (m *Machine) RunPastHypercall(v *kvm.VCPU, want uapi.ExitReason) {
 	GinkgoHelper()
 	rr := v.RunBounded(RunDeadline(), KickGrace())
 	if !rr.OK() || rr.ExitReason != want || rr.DeadlinePassed {
-		Fail(fmt.Sprintf("want KVM_RUN = 0 with exit %s after the hypercall, got %s; %s; %s", kvm.ExitReasonName(want), rr, m.AtHypercall(v), m.State(v)))
+		Fail(fmt.Sprintf("want KVM_RUN = 0 with exit %s after the hypercall, got %s; %s; %s", want, rr, m.AtHypercall(v), m.State(v)))
+	}
+}
+
+// EnableMapGPARangeExit enables KVM_CAP_EXIT_HYPERCALL for
+// KVM_HC_MAP_GPA_RANGE, so that the guest's hypercall of that number exits
+// with KVM_EXIT_HYPERCALL, and skips the spec where the capability does
+// not offer it. The capability's value is the mask of hypercalls it can
+// forward, bit n for hypercall n (arch/x86/kvm/x86.c
+// kvm_vm_ioctl_check_extension and kvm_vm_ioctl_enable_cap:
+// KVM_EXIT_HYPERCALL_VALID_MASK). [5.14]
+func (m *Machine) EnableMapGPARangeExit() {
+	GinkgoHelper()
+	const bit = 1 << x86.KVM_HC_MAP_GPA_RANGE
+	mask := RequireCap(m.Sys, m.VM, uapi.KVM_CAP_EXIT_HYPERCALL, "KVM_CAP_EXIT_HYPERCALL")
+	if mask&bit == 0 {
+		Skip(fmt.Sprintf("capability: KVM_CAP_EXIT_HYPERCALL does not offer KVM_HC_MAP_GPA_RANGE (bit %d)", x86.KVM_HC_MAP_GPA_RANGE))
+	}
+	if r := m.VM.EnableCap(uapi.KVM_CAP_EXIT_HYPERCALL, bit); r != (kvm.Result{}) {
+		Fail(fmt.Sprintf("KVM_ENABLE_CAP(KVM_CAP_EXIT_HYPERCALL, 1 << KVM_HC_MAP_GPA_RANGE) = %s, want 0", r))
 	}
 }
