@@ -27,13 +27,6 @@ func x86Machine(scenario string, opts harness.MachineOptions) (*harness.Machine,
 	return harness.NewMachineVCPU(sys, a, scenario, opts)
 }
 
-func regs(v *kvm.VCPU) *x86.Regs {
-	GinkgoHelper()
-	r, err := x86.GetRegs(v)
-	Expect(err).NotTo(HaveOccurred())
-	return r
-}
-
 var _ = Describe("x86 immediate_exit details", Label("immediate-exit", "x86"), func() {
 	// IE-6: x86 validates the sync-register masks before the
 	// immediate_exit check in kvm_arch_vcpu_ioctl_run: any bit outside
@@ -91,7 +84,7 @@ var _ = Describe("x86 immediate_exit details", Label("immediate-exit", "x86"), f
 		rr = m.Run(v)
 		Expect(rr.Errno).To(Equal(unix.EINTR), "%s", rr)
 		run.SetValidRegs(0)
-		Expect(regs(v).Rbx).To(Equal(uint64(0xfeedface)), "RBX from the dirty sync regs, applied despite the immediate exit")
+		Expect(harness.X86Regs(v).Rbx).To(Equal(uint64(0xfeedface)), "RBX from the dirty sync regs, applied despite the immediate exit")
 		Expect(run.DirtyRegs()&x86.KVM_SYNC_X86_REGS).To(BeZero(), "the kernel clears the dirty bit it applied")
 	})
 
@@ -134,7 +127,7 @@ var _ = Describe("x86 completion of pending exits", Label("completion", "immedia
 			}
 			data, err := v.Run().IOData()
 			Expect(err).NotTo(HaveOccurred())
-			before := regs(v).Rax
+			before := harness.X86Regs(v).Rax
 			if dir == uapi.KVM_EXIT_IO_IN {
 				copy(data, []byte{0x81, 0x92, 0xa3, 0xb4})
 			} else {
@@ -147,7 +140,7 @@ var _ = Describe("x86 completion of pending exits", Label("completion", "immedia
 			m.ExpectPC(v, "after", "RIP after the completion")
 			if dir == uapi.KVM_EXIT_IO_IN {
 				want := map[int]uint64{1: before&^0xff | 0x81, 2: before&^0xffff | 0x9281, 4: 0xb4a39281}[size]
-				harness.ExpectHex(regs(v).Rax, want, "RAX after a %d-byte IN completed (before: %#x)", size, before)
+				harness.ExpectHex(harness.X86Regs(v).Rax, want, "RAX after a %d-byte IN completed (before: %#x)", size, before)
 			}
 			Expect(m.Marker()).To(BeZero(), "the marker after the I/O instruction")
 			rr = m.RunImmediate(v)
@@ -179,14 +172,14 @@ var _ = Describe("x86 completion of pending exits", Label("completion", "immedia
 		data, err := v.Run().IOData()
 		Expect(err).NotTo(HaveOccurred())
 		data[0] = 0x81
-		r := regs(v)
+		r := harness.X86Regs(v)
 		before := r.Rax
 		moved := m.Sym("_start")
 		r.Rip = moved
 		Expect(x86.SetRegs(v, r)).To(Succeed())
 		rr := m.RunImmediate(v)
 		Expect(rr.Errno).To(Equal(unix.EINTR), "%s", rr)
-		r = regs(v)
+		r = harness.X86Regs(v)
 		fast, emu := pioPaths(m, uapi.KVM_EXIT_IO, arch.AccessRead)
 		switch {
 		case r.Rip == moved && r.Rax == before:
@@ -231,7 +224,7 @@ var _ = Describe("x86 completion of pending exits", Label("completion", "immedia
 		buf, err := m.VM.ReadGuest(m.Sym("buf"), int(n))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(buf).To(Equal(in), "`buf` after completion")
-		r := regs(v)
+		r := harness.X86Regs(v)
 		Expect([]uint64{r.Rip, r.Rcx & 0xffff, r.Rdi & 0xffff}).To(Equal([]uint64{m.Sym("insn"), 0, m.Sym("buf") + n}),
 			"RIP, CX and DI after completion: every item stored, RIP left at the INS for the guest to end the REP")
 		Expect(m.Marker()).To(BeZero(), "the code after the INSB ran during the immediate exit")
@@ -284,7 +277,7 @@ var _ = Describe("x86 completion of pending exits", Label("completion", "immedia
 		v.Run().SetMMIOData([]byte{0xa3, 0xb4})
 		rr = m.Run(v)
 		Expect(rr.Errno).To(Equal(unix.EINTR), "completing the last fragment: %s; %s", rr, m.State(v))
-		r := regs(v)
+		r := harness.X86Regs(v)
 		Expect(r.Rax).To(Equal(uint64(0xb4a39281)), "EAX assembled from both fragments")
 		m.ExpectPC(v, "after", "RIP after the last fragment completed")
 		Expect(m.Marker()).To(BeZero())
@@ -304,7 +297,7 @@ var _ = Describe("x86 completion of pending exits", Label("completion", "immedia
 		Expect(msr.Reason).To(Equal(uint32(uapi.KVM_MSR_EXIT_REASON_UNKNOWN)), "msr.reason")
 		v.Run().SetMSRResult(0, 0x0123456789abcdef)
 		m.RunImmediateEINTR(v, "completing the RDMSR")
-		r := regs(v)
+		r := harness.X86Regs(v)
 		Expect([]uint64{r.Rdx, r.Rax}).To(Equal([]uint64{0x01234567, 0x89abcdef}), "EDX:EAX after the RDMSR completion")
 		m.ExpectPC(v, "after", "RIP past RDMSR")
 		Expect(m.Marker()).To(BeZero())
@@ -325,7 +318,7 @@ var _ = Describe("x86 completion of pending exits", Label("completion", "immedia
 		Expect(h.Args[0]).To(Equal(m.Sym("MAP_GPA")), "hypercall.args[0] (gpa)")
 		v.Run().SetHypercallRet(0xfffffffe00000005)
 		m.RunImmediateEINTR(v, "completing the hypercall")
-		r := regs(v)
+		r := harness.X86Regs(v)
 		Expect(r.Rax).To(Equal(uint64(5)), "RAX = hypercall.ret truncated to 32 bits outside long mode")
 		m.ExpectPC(v, "after", "RIP past the 3-byte hypercall instruction")
 		Expect(m.Marker()).To(BeZero())
@@ -358,7 +351,7 @@ func pioPaths(m *harness.Machine, exit uapi.ExitReason, access arch.Access) (fas
 // entry, and fails the spec if RIP is where neither path leaves it.
 func recordPIOPath(m *harness.Machine, v *kvm.VCPU) {
 	GinkgoHelper()
-	rip := regs(v).Rip
+	rip := harness.X86Regs(v).Rip
 	fast, emu := pioPaths(m, uapi.KVM_EXIT_IO, arch.AccessWrite)
 	for _, p := range []arch.CompletionPath{fast, emu} {
 		want := m.Sym("insn")

@@ -257,11 +257,7 @@ func (l *l1) describeReport(val uint32) string {
 
 func (l *l1) regs() *x86.Regs {
 	GinkgoHelper()
-	r, err := x86.GetRegs(l.v)
-	if err != nil {
-		Fail(err.Error())
-	}
-	return r
+	return harness.X86Regs(l.v)
 }
 
 // runToReady runs L1 through its set-up to REPORT_L1_READY.

@@ -76,3 +76,15 @@ func (m *Machine) EnableMapGPARangeExit() {
 		Fail(fmt.Sprintf("KVM_ENABLE_CAP(KVM_CAP_EXIT_HYPERCALL, 1 << KVM_HC_MAP_GPA_RANGE) = %s, want 0", r))
 	}
 }
+
+// X86Regs reads KVM_GET_REGS, failing the spec if it cannot: the x86 part
+// of the asserting tier (m.PC and m.Reg read one register on every
+// architecture).
+func X86Regs(v *kvm.VCPU) *x86.Regs {
+	GinkgoHelper()
+	r, err := x86.GetRegs(v)
+	if err != nil {
+		Fail(fmt.Sprintf("KVM_GET_REGS on vCPU %d: %v", v.ID(), err))
+	}
+	return r
+}
