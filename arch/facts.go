@@ -377,6 +377,14 @@ type MmapFacts struct {
 	Source Source
 }
 
+// RunPageOnly is the vCPU mmap of every architecture but x86: kvm_run's
+// page, with nothing kvm_dev_ioctl always adds after it (the PIO page is
+// CONFIG_X86's).
+func RunPageOnly() MmapFacts {
+	return MmapFacts{MinPages: 1,
+		Source: Source{File: "virt/kvm/kvm_main.c", Function: "kvm_dev_ioctl (KVM_GET_VCPU_MMAP_SIZE)", Since: "2.6.22", Note: "hedge on the version"}}
+}
+
 // SignalFacts says when an unblocked signal that is already pending when
 // KVM_RUN starts ends the call (EINTR with KVM_EXIT_INTR).
 type SignalFacts struct {

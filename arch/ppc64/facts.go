@@ -79,9 +79,5 @@ func (Arch) Signals() arch.SignalFacts {
 			Note: "at least since 4.11, the suite's floor; PR/BookE: powerpc.c kvmppc_prepare_to_enter"}}
 }
 
-// VCPUMmap implements arch.Facts: kvm_run's page alone (kvm_dev_ioctl adds
-// the PIO page only under CONFIG_X86).
-func (Arch) VCPUMmap() arch.MmapFacts {
-	return arch.MmapFacts{MinPages: 1,
-		Source: arch.Source{File: "virt/kvm/kvm_main.c", Function: "kvm_dev_ioctl (KVM_GET_VCPU_MMAP_SIZE)", Since: "2.6.22", Note: "hedge on the version"}}
-}
+// VCPUMmap implements arch.Facts: kvm_run's page alone.
+func (Arch) VCPUMmap() arch.MmapFacts { return arch.RunPageOnly() }

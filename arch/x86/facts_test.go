@@ -83,9 +83,9 @@ func TestMPState(t *testing.T) {
 	if f.InitialFirst != uapi.KVM_MP_STATE_RUNNABLE || f.InitialSecond != uapi.KVM_MP_STATE_RUNNABLE {
 		t.Errorf("initial states %d, %d; want RUNNABLE (no irqchip)", f.InitialFirst, f.InitialSecond)
 	}
-	withLAPIC := map[uint32]bool{uapi.KVM_MP_STATE_UNINITIALIZED: true, uapi.KVM_MP_STATE_INIT_RECEIVED: true,
+	withLAPIC := map[uapi.MPState]bool{uapi.KVM_MP_STATE_UNINITIALIZED: true, uapi.KVM_MP_STATE_INIT_RECEIVED: true,
 		uapi.KVM_MP_STATE_HALTED: true, uapi.KVM_MP_STATE_SIPI_RECEIVED: true, uapi.KVM_MP_STATE_AP_RESET_HOLD: true}
-	for s := uint32(0); s <= uapi.KVM_MP_STATE_SUSPENDED+1; s++ {
+	for s := uapi.MPState(0); s <= uapi.KVM_MP_STATE_SUSPENDED+1; s++ {
 		want := unix.EINVAL
 		if s == uapi.KVM_MP_STATE_RUNNABLE {
 			want = 0
