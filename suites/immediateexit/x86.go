@@ -135,16 +135,14 @@ var _ = Describe("x86 completion of pending exits", Label("completion", "immedia
 				binary.LittleEndian.PutUint32(want[:], guests.StoreValue)
 				Expect(data).To(Equal(want[:size]), "OUT data")
 			}
-			rr := m.RunImmediate(v)
-			Expect(rr.Errno).To(Equal(unix.EINTR), "%s; %s", rr, m.State(v))
+			m.RunImmediateEINTR(v, "completing the port I/O")
 			m.ExpectPC(v, "after", "RIP after the completion")
 			if dir == uapi.KVM_EXIT_IO_IN {
 				want := map[int]uint64{1: before&^0xff | 0x81, 2: before&^0xffff | 0x9281, 4: 0xb4a39281}[size]
 				harness.ExpectHex(harness.X86Regs(v).Rax, want, "RAX after a %d-byte IN completed (before: %#x)", size, before)
 			}
 			Expect(m.Marker()).To(BeZero(), "the marker after the I/O instruction")
-			rr = m.RunImmediate(v)
-			Expect(rr.Errno).To(Equal(unix.EINTR), "%s", rr)
+			m.RunImmediateEINTR(v, "a second immediate run after the port I/O")
 			m.ExpectPC(v, "after", "RIP after a second immediate run (CMP-13)")
 			v.Run().SetImmediateExit(0)
 			Expect(m.RunToReport(v)).To(Equal(uint32(guests.ReportDone)))
@@ -177,8 +175,7 @@ var _ = Describe("x86 completion of pending exits", Label("completion", "immedia
 		moved := m.Sym("_start")
 		r.Rip = moved
 		Expect(x86.SetRegs(v, r)).To(Succeed())
-		rr := m.RunImmediate(v)
-		Expect(rr.Errno).To(Equal(unix.EINTR), "%s", rr)
+		m.RunImmediateEINTR(v, "after RIP was moved during the pending IN")
 		r = harness.X86Regs(v)
 		fast, emu := pioPaths(m, uapi.KVM_EXIT_IO, arch.AccessRead)
 		switch {
