@@ -220,7 +220,7 @@ func (Arch) Signals() arch.SignalFacts {
 // (KVM_PIO_PAGE_OFFSET = 1, arch/x86/include/uapi/asm/kvm.h), which
 // kvm_dev_ioctl adds under CONFIG_X86.
 func (Arch) VCPUMmap() arch.MmapFacts {
-	return arch.MmapFacts{MinPages: 2,
-		Source: arch.Source{File: "virt/kvm/kvm_main.c", Function: "kvm_dev_ioctl (KVM_GET_VCPU_MMAP_SIZE)", Since: "2.6.22",
-			Note: "hedge on the version"}}
+	f := arch.RunPageOnly()
+	f.MinPages = 2
+	return f
 }
