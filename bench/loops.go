@@ -35,6 +35,16 @@ var epoch = time.Now()
 
 func now() int64 { return int64(time.Since(epoch)) }
 
+// pause sleeps pollPause with a plain nanosleep on the calling (locked)
+// thread, as the C reference does. time.Sleep would park the goroutine and
+// hand its P to another thread, a futex wake-up right after the kick that
+// competes with the kicked vCPU thread: natively on kvm_pvm that put the
+// raw Go kick p50 at 1.6-2.2 times C's instead of about 1.0.
+func pause() {
+	ts := unix.NsecToTimespec(int64(pollPause))
+	unix.Nanosleep(&ts, nil)
+}
+
 func spinFor(d time.Duration) {
 	for end := now() + int64(d); now() < end; {
 	}
@@ -286,7 +296,7 @@ func (p kickPattern) rawLoop(v *kvm.VCPU, cfg report.Config) ([]int64, int, erro
 				if abort.Load() {
 					return
 				}
-				time.Sleep(pollPause)
+				pause()
 			}
 			spinFor(delays.Next())
 			t0[i].Store(now())
@@ -298,7 +308,7 @@ func (p kickPattern) rawLoop(v *kvm.VCPU, cfg report.Config) ([]int64, int, erro
 					p.kick(v)
 					deadline += int64(KickTimeout)
 				}
-				time.Sleep(pollPause)
+				pause()
 			}
 		}
 	}()
