@@ -48,6 +48,7 @@ func parseBench(args []string, stderr io.Writer) (*benchConfig, error) {
 	fs.IntVar(&c.cfg.Kicks, "kicks", 500, "kicks per kick-latency measurement")
 	fs.IntVar(&c.cfg.Warmup, "warmup", 100, "round trips discarded first (kicks: a tenth)")
 	fs.Uint64Var(&c.cfg.Seed, "seed", 460, "first state of the kick-delay sequence (not 0)")
+	fs.IntVar(&c.cfg.Rounds, "rounds", 5, "interleaved rounds each measurement is split into (the median round is reported)")
 	fs.StringVar(&c.opt.Out, "out", filepath.Join("out", "bench"), "base output directory")
 	if err := parseFlags(fs, args, benchUsage, stderr); err != nil {
 		return nil, err
@@ -88,7 +89,7 @@ func runBench(ctx context.Context, r *runner.Runner, c *benchConfig, stdout, std
 	prog := runner.Program{Binaries: map[string]string{"kvmbench": kb}, Result: "/tmp/bench.json",
 		Argv: []string{"kvmbench", "-json", "/tmp/bench.json",
 			"-n", fmt.Sprint(c.cfg.N), "-kicks", fmt.Sprint(c.cfg.Kicks),
-			"-warmup", fmt.Sprint(c.cfg.Warmup), "-seed", fmt.Sprint(c.cfg.Seed)}}
+			"-warmup", fmt.Sprint(c.cfg.Warmup), "-seed", fmt.Sprint(c.cfg.Seed), "-rounds", fmt.Sprint(c.cfg.Rounds)}}
 	cNote := ""
 	if cc, ok := cCompilers[a.GOARCH]; !ok {
 		cNote = "bench/cref/csrc/kvmbench.c supports x86_64 and arm64 only"

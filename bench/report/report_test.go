@@ -59,3 +59,44 @@ func TestConfigCheck(t *testing.T) {
 		}
 	}
 }
+
+func TestRoundSharesTheSizes(t *testing.T) {
+	c := report.Config{N: 10, Kicks: 7, Warmup: 4, Seed: 9, Rounds: 3}
+	var n, kicks int
+	for i := 0; i < 3; i++ {
+		r := c.Round(i)
+		if r.Rounds != 1 || r.Warmup != 4 || r.Seed != 9 {
+			t.Errorf("round %d: %+v", i, r)
+		}
+		n, kicks = n+r.N, kicks+r.Kicks
+	}
+	if n != 10 || kicks != 7 {
+		t.Errorf("rounds hold %d KVM_RUNs and %d kicks, want 10 and 7", n, kicks)
+	}
+	if r := (report.Config{N: 5, Kicks: 5, Seed: 1}).Round(0); r.N != 5 || r.Kicks != 5 {
+		t.Errorf("one round: %+v", r)
+	}
+	if err := (report.Config{N: 5, Kicks: 2, Seed: 1, Rounds: 3}).Check(); err == nil {
+		t.Error("3 rounds of 2 kicks accepted")
+	}
+}
+
+func TestCombineTakesTheMedianRound(t *testing.T) {
+	rounds := []report.Result{
+		{Name: "x", Impl: "c", N: 2, Lost: 1, Min: 5, P50: 10, P99: 100, Max: 200, Mean: 20},
+		{Name: "x", Impl: "c", N: 2, Min: 1, P50: 900, P99: 9000, Max: 9999, Mean: 1000}, // a slow period
+		{Name: "x", Impl: "c", N: 4, Min: 4, P50: 12, P99: 90, Max: 150, Mean: 11},
+	}
+	got := report.Combine(rounds)
+	want := report.Result{Name: "x", Impl: "c", N: 8, Lost: 1, Min: 1, P50: 12, P99: 100, Max: 9999, Mean: (40 + 2000 + 44) / 8.0}
+	if got != want {
+		t.Errorf("Combine = %+v, want %+v", got, want)
+	}
+	if one := report.Combine(rounds[:1]); one != rounds[0] {
+		t.Errorf("one round: %+v", one)
+	}
+	rounds[1].Err = "KVM_RUN 3: errno EFAULT"
+	if got := report.Combine(rounds); got.Err != "round 2 of 3: KVM_RUN 3: errno EFAULT" {
+		t.Errorf("a failed round: %+v", got)
+	}
+}

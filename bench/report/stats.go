@@ -120,6 +120,12 @@ type Config struct {
 	Kicks  int    // kicks per kick measurement (default 2000)
 	Warmup int    // round trips run first and discarded (default 100; kicks: Warmup/10)
 	Seed   uint64 // first state of the kick delays (default 460)
+	// Rounds splits every measurement into this many interleaved rounds
+	// (default 1): each round runs every implementation once with
+	// N/Rounds KVM_RUNs and Kicks/Rounds kicks, and Combine takes the
+	// median round. On a shared, noisy host a slow period then slows one
+	// round of every implementation, not one implementation's whole run.
+	Rounds int
 }
 
 // Check rejects sizes a run cannot use, naming the command-line flag
@@ -134,6 +140,10 @@ func (c Config) Check() error {
 		return fmt.Errorf("-warmup %d: must not be negative", c.Warmup)
 	case c.Seed == 0:
 		return fmt.Errorf("-seed 0: the xorshift sequence needs a non-zero seed")
+	case c.Rounds < 0:
+		return fmt.Errorf("-rounds %d: must not be negative", c.Rounds)
+	case c.Rounds > c.N || c.Rounds > c.Kicks:
+		return fmt.Errorf("-rounds %d: more rounds than KVM_RUNs (-n %d) or kicks (-kicks %d)", c.Rounds, c.N, c.Kicks)
 	}
 	return nil
 }
@@ -154,5 +164,62 @@ func (c Config) WithDefaults() Config {
 	if c.Seed == 0 {
 		c.Seed = 460
 	}
+	if c.Rounds <= 0 {
+		c.Rounds = 1
+	}
 	return c
+}
+
+// Round is the configuration of one of c's rounds: N and Kicks divided
+// among the rounds (the first rounds take the remainder), the same warmup
+// and kick-delay sequence in each.
+func (c Config) Round(i int) Config {
+	c = c.WithDefaults()
+	share := func(total int) int {
+		n := total / c.Rounds
+		if i < total%c.Rounds {
+			n++
+		}
+		return n
+	}
+	c.N, c.Kicks, c.Rounds = share(c.N), share(c.Kicks), 1
+	return c
+}
+
+// Combine merges the rounds of one measurement of one implementation:
+// p50 and p99 are the medians of the rounds' p50 and p99 (the typical
+// round), min and max the extremes, N, Lost and the mean over all
+// samples. A round that failed makes the whole result fail.
+func Combine(rounds []Result) Result {
+	if len(rounds) == 0 {
+		return Result{Err: "no rounds"}
+	}
+	if len(rounds) == 1 {
+		return rounds[0]
+	}
+	r := Result{Name: rounds[0].Name, Impl: rounds[0].Impl, Min: rounds[0].Min}
+	var p50s, p99s []int64
+	var sum float64
+	for i, x := range rounds {
+		if x.Err != "" {
+			return Result{Name: r.Name, Impl: r.Impl, Err: fmt.Sprintf("round %d of %d: %s", i+1, len(rounds), x.Err)}
+		}
+		r.N += x.N
+		r.Lost += x.Lost
+		r.Min = min(r.Min, x.Min)
+		r.Max = max(r.Max, x.Max)
+		sum += x.Mean * float64(x.N)
+		p50s, p99s = append(p50s, x.P50), append(p99s, x.P99)
+	}
+	if r.N > 0 {
+		r.Mean = sum / float64(r.N)
+	}
+	r.P50, r.P99 = median(p50s), median(p99s)
+	return r
+}
+
+// median is the lower median of xs (it sorts xs).
+func median(xs []int64) int64 {
+	slices.Sort(xs)
+	return xs[(len(xs)-1)/2]
 }

@@ -20,6 +20,9 @@ type Report struct {
 	CError    string   `json:"cError,omitempty"`
 	Config    Config   `json:"config"`
 	Results   []Result `json:"results"`
+	// Rounds are the per-round results Results were combined from (when
+	// Config.Rounds > 1), in measurement and implementation order.
+	Rounds []Result `json:"rounds,omitempty"`
 	// Note is free text (e.g. "under QEMU TCG with nested KVM").
 	Note string `json:"note,omitempty"`
 }
@@ -36,7 +39,7 @@ func (r Report) Find(name, impl string) (Result, bool) {
 
 // WriteTable prints the report: a header naming the kernel, the KVM
 // modules and the compilers, then per measurement one line per
-// implementation, the Go lines with their p50 and mean as a ratio to C.
+// implementation, the Go lines with their p50, p99 and mean as a ratio to C.
 func (r Report) WriteTable(w io.Writer) error {
 	fmt.Fprintf(w, "kvmbench (%s): %s\n", r.Arch, r.Host)
 	if r.Note != "" {
@@ -48,9 +51,13 @@ func (r Report) WriteTable(w io.Writer) error {
 	} else {
 		fmt.Fprintf(w, "%s\n", r.CCompiler)
 	}
-	fmt.Fprintf(w, "  %d KVM_RUNs per round trip, %d kicks per kick latency; times per KVM_RUN or kick\n\n", r.Config.N, r.Config.Kicks)
+	fmt.Fprintf(w, "  %d KVM_RUNs per round trip, %d kicks per kick latency; times per KVM_RUN or kick", r.Config.N, r.Config.Kicks)
+	if r.Config.Rounds > 1 {
+		fmt.Fprintf(w, ";\n  in %d interleaved rounds (C, go, go-harness each round): p50 and p99 are the median round's", r.Config.Rounds)
+	}
+	fmt.Fprint(w, "\n\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "measurement\timpl\tn\tp50\tp99\tmax\tmean\tlost\tp50/C\tmean/C\t")
+	fmt.Fprintln(tw, "measurement\timpl\tn\tp50\tp99\tmax\tmean\tlost\tp50/C\tp99/C\tmean/C\t")
 	for _, name := range Measurements() {
 		c, hasC := r.Find(name, ImplC)
 		for i, impl := range Implementations() {
@@ -63,16 +70,16 @@ func (r Report) WriteTable(w io.Writer) error {
 			case !ok:
 				continue
 			case x.Err != "":
-				fmt.Fprintf(tw, "%s\t%s\t%s\t\t\t\t\t\t\t\t\n", label, impl, "error: "+oneLine(x.Err))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t\t\t\t\t\t\t\t\t\n", label, impl, "error: "+oneLine(x.Err))
 				continue
 			}
-			p50r, meanr := "", ""
+			p50r, p99r, meanr := "", "", ""
 			if impl != ImplC && hasC && c.Err == "" {
-				p50r, meanr = ratio(float64(x.P50), float64(c.P50)), ratio(x.Mean, c.Mean)
+				p50r, p99r, meanr = ratio(float64(x.P50), float64(c.P50)), ratio(float64(x.P99), float64(c.P99)), ratio(x.Mean, c.Mean)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t\n", label, impl, x.N,
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t\n", label, impl, x.N,
 				FormatNS(float64(x.P50)), FormatNS(float64(x.P99)), FormatNS(float64(x.Max)), FormatNS(x.Mean),
-				x.Lost, p50r, meanr)
+				x.Lost, p50r, p99r, meanr)
 		}
 	}
 	if err := tw.Flush(); err != nil {

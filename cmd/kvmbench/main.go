@@ -50,6 +50,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.cfg.Kicks, "kicks", 2000, "kicks per kick-latency measurement")
 	fs.IntVar(&o.cfg.Warmup, "warmup", 100, "round trips discarded first (kicks: a tenth of it)")
 	fs.Uint64Var(&o.cfg.Seed, "seed", 460, "first state of the kick-delay sequence (not 0)")
+	fs.IntVar(&o.cfg.Rounds, "rounds", 5, "interleaved rounds each measurement is split into (the median round is reported)")
 	fs.StringVar(&o.cBin, "c", "", "a built C reference binary (default: build bench/cref/csrc/kvmbench.c with -cc)")
 	fs.StringVar(&o.cc, "cc", "gcc", "C compiler for the C reference")
 	fs.BoolVar(&o.skipC, "no-c", false, "do not run the C reference")
@@ -109,32 +110,65 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer os.RemoveAll(tmp)
 
 	ctx := context.Background()
+	cfg := o.cfg.WithDefaults()
+	var cBin string
 	if o.skipC {
 		rep.CError = "-no-c"
 	} else {
-		bin, cc := o.cBin, o.cDesc
-		if cc == "" {
-			cc = "prebuilt " + o.cBin
+		cBin, rep.CCompiler = o.cBin, o.cDesc
+		if rep.CCompiler == "" {
+			rep.CCompiler = "prebuilt " + o.cBin
 		}
-		if bin == "" {
-			bin, cc, err = cref.Build(ctx, o.cc, tmp)
+		if cBin == "" {
+			cBin, rep.CCompiler, err = cref.Build(ctx, o.cc, tmp)
+			if err != nil {
+				rep.CError = err.Error()
+				fmt.Fprintf(stderr, "kvmbench: C reference: %v\n", err)
+				cBin = ""
+			}
 		}
-		if err == nil {
-			rep.CCompiler = cc
-			var res []report.Result
-			res, err = bench.RunC(ctx, bin, tmp, a.Name(), sys.Path(), o.cfg)
-			rep.Results = append(rep.Results, res...)
+	}
+	// Every round runs every implementation once, C first, so that a slow
+	// period of this (shared) host costs one round of each, not one
+	// implementation's whole measurement.
+	rounds := map[[2]string][]report.Result{}
+	add := func(r report.Result) {
+		k := [2]string{r.Name, r.Impl}
+		rounds[k] = append(rounds[k], r)
+	}
+	for i := 0; i < cfg.Rounds; i++ {
+		rc := cfg.Round(i)
+		if cBin != "" {
+			res, err := bench.RunC(ctx, cBin, tmp, a.Name(), sys.Path(), rc)
+			for _, r := range res {
+				add(r)
+			}
+			if err != nil {
+				rep.CError = fmt.Sprintf("round %d of %d: %v", i+1, cfg.Rounds, err)
+				fmt.Fprintf(stderr, "kvmbench: C reference: %s\n", rep.CError)
+				cBin = ""
+			}
 		}
-		if err != nil {
-			rep.CError = err.Error()
-			fmt.Fprintf(stderr, "kvmbench: C reference: %v\n", err)
+		for _, name := range report.Measurements() {
+			for _, impl := range []string{report.ImplGo, report.ImplHarness} {
+				add(bench.RunOne(sys, a, rc, name, impl))
+			}
 		}
 	}
 	for _, name := range report.Measurements() {
-		for _, impl := range []string{report.ImplGo, report.ImplHarness} {
-			r := bench.RunOne(sys, a, o.cfg, name, impl)
-			fmt.Fprintf(stderr, "kvmbench: %s\n", r)
+		for _, impl := range report.Implementations() {
+			rs, ok := rounds[[2]string{name, impl}]
+			if !ok {
+				continue
+			}
+			r := report.Combine(rs)
+			if impl != report.ImplC {
+				fmt.Fprintf(stderr, "kvmbench: %s\n", r)
+			}
 			rep.Results = append(rep.Results, r)
+			if cfg.Rounds > 1 {
+				rep.Rounds = append(rep.Rounds, rs...)
+			}
 		}
 	}
 	if o.jsonOut != "" {
