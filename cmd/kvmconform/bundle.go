@@ -63,12 +63,19 @@ func bundleMain(args []string, stdout, stderr io.Writer) int {
 	case !slices.Contains(bundle.Supported(), arch):
 		err = fmt.Errorf("--arch %q: not a GOARCH kvmconform supports (%s)", arch, strings.Join(bundle.Supported(), ", "))
 	}
+	if err == nil {
+		if out == "" {
+			out = bundle.FileName(arch)
+		}
+		// Before the build: a bundle that cannot be written is a usage
+		// error, not a minute of cross-building first.
+		if perr := outFileWritable(out); perr != nil {
+			err = fmt.Errorf("--out %s: %v", out, perr)
+		}
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "kvmconform bundle: %v (kvmconform bundle -h for help)\n", err)
 		return 2
-	}
-	if out == "" {
-		out = bundle.FileName(arch)
 	}
 	start := time.Now()
 	root, err := moduleRoot()
@@ -112,6 +119,25 @@ func bundleMain(args []string, stdout, stderr io.Writer) int {
 	st, _ := os.Stat(out)
 	fmt.Fprintf(stdout, "%s: kvmconform for %s (%s), %.1f MB, built in %.1fs\n", out, arch, m.Version, float64(st.Size())/1e6, time.Since(start).Seconds())
 	return 0
+}
+
+// outFileWritable makes sure path can be written as a file: it is not a
+// directory, and its directory exists (it is created if missing) and takes
+// a new file.
+func outFileWritable(path string) error {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return errors.New("is a directory")
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".probe-*")
+	if err != nil {
+		return err
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }
 
 // moduleRoot is the directory of the kvmconform module the current

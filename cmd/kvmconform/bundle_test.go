@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -16,7 +17,7 @@ func TestBundle(t *testing.T) {
 	if testing.Short() {
 		t.Skip("cross-builds the binary")
 	}
-	out := filepath.Join(t.TempDir(), "k.tar.gz")
+	out := filepath.Join(t.TempDir(), "new", "k.tar.gz") // its directory is created
 	code, stdout, stderr := runCmd("bundle", "--arch", "riscv64", "--out", out)
 	if code != 0 || !strings.HasPrefix(stdout, out+": kvmconform for riscv64 (") {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
@@ -40,6 +41,10 @@ func TestBundle(t *testing.T) {
 }
 
 func TestBundleUsage(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -47,6 +52,8 @@ func TestBundleUsage(t *testing.T) {
 		{nil, "missing --arch (amd64, arm64,"},
 		{[]string{"--arch", "x86_64"}, `--arch "x86_64": not a GOARCH kvmconform supports`},
 		{[]string{"--arch", "arm64", "extra"}, `unexpected argument "extra"`},
+		{[]string{"--arch", "arm64", "--out", t.TempDir()}, "is a directory"},
+		{[]string{"--arch", "arm64", "--out", filepath.Join(file, "k.tar.gz")}, "--out " + file + "/k.tar.gz: mkdir " + file + ": not a directory"},
 	} {
 		code, _, errs := runCmd(append([]string{"bundle"}, tc.args...)...)
 		if code != 2 || !strings.Contains(errs, tc.want) || strings.Count(strings.TrimSuffix(errs, "\n"), "\n") != 0 {
