@@ -263,12 +263,12 @@ func (r RegChange) String() string {
 	return fmt.Sprintf("RegChange(%d)", uint8(r))
 }
 
-// Name renders the exit for a message: "exit 6 read".
+// Name renders the exit for a message: "MMIO read" (KVM_EXIT_MMIO, a read).
 func (c Completion) Name() string {
 	if c.Access == AccessNone {
-		return fmt.Sprintf("exit %d", c.ExitReason)
+		return c.ExitReason.String()
 	}
-	return fmt.Sprintf("exit %d %s", c.ExitReason, c.Access)
+	return fmt.Sprintf("%s %s", c.ExitReason, c.Access)
 }
 
 // CompletionFacts lists an architecture's completed exits. An exit that is

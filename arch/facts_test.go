@@ -47,10 +47,10 @@ func TestCompletionLookup(t *testing.T) {
 			t.Errorf("Lookup(%d, %v) = %+v, %v; want advance %d, %v", c.reason, c.access, got, ok, c.adv, c.ok)
 		}
 	}
-	if n := (Completion{ExitReason: 6, Access: AccessRead}).Name(); n != "exit 6 read" {
+	if n := (Completion{ExitReason: 6, Access: AccessRead}).Name(); n != "MMIO read" {
 		t.Errorf("Name = %q", n)
 	}
-	if n := (Completion{ExitReason: 35}).Name(); n != "exit 35" {
+	if n := (Completion{ExitReason: 35}).Name(); n != "RISCV_SBI" {
 		t.Errorf("Name = %q", n)
 	}
 }

@@ -24,7 +24,7 @@ func checkPCDuringExit(m *harness.Machine, v *kvm.VCPU, exit uapi.ExitReason, ac
 	pc := m.PC(v)
 	c, ok := m.Arch.Completions().Lookup(exit, access)
 	if !ok {
-		AddReportEntry("PC during the exit", fmt.Sprintf("exit %d %s: %#x (insn %#x, after %#x); not in the %s completion facts",
+		AddReportEntry("PC during the exit", fmt.Sprintf("exit %s %s: %#x (insn %#x, after %#x); not in the %s completion facts",
 			exit, access, pc, m.Sym("insn"), m.Sym("after"), m.Arch.Name()))
 		return
 	}
