@@ -90,6 +90,8 @@ func TestWriterRoundTrip(t *testing.T) {
 	must(w.Symlink("bin/sh", "/init"))
 	must(w.Bytes("x", 0o755, nil))
 	must(w.Reader("r", 0o600, strings.NewReader("abcdef"), 3)) // exactly size bytes
+	must(w.Dir("tmp", 0o1777))                                 // the octal sticky bit
+	must(w.Dir("t2", 0o777|os.ModeSticky))                     // os.FileMode's
 	if err := w.Bytes("a/b/c.txt", 0o644, nil); err == nil {
 		t.Fatal("duplicate accepted")
 	}
@@ -99,7 +101,7 @@ func TestWriterRoundTrip(t *testing.T) {
 	for _, e := range es {
 		names = append(names, e.name)
 	}
-	if got, want := strings.Join(names, " "), "a a/b a/b/c.txt dev dev/kvm bin bin/sh x r"; got != want {
+	if got, want := strings.Join(names, " "), "a a/b a/b/c.txt dev dev/kvm bin bin/sh x r tmp t2"; got != want {
 		t.Fatalf("names = %q, want %q", got, want)
 	}
 	byName := map[string]entry{}
@@ -120,6 +122,11 @@ func TestWriterRoundTrip(t *testing.T) {
 	}
 	if e := byName["a"]; e.mode != modeDir|0o755 {
 		t.Fatalf("dir entry %+v", e)
+	}
+	for _, n := range []string{"tmp", "t2"} {
+		if e := byName[n]; e.mode != modeDir|0o1777 {
+			t.Errorf("%s: mode %#o, want %#o (sticky)", n, e.mode, modeDir|0o1777)
+		}
 	}
 }
 

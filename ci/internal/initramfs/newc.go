@@ -170,4 +170,20 @@ func (w *Writer) Close() error {
 }
 
 // mode is the permission bits of perm as a cpio mode (no type bits).
-func mode(perm os.FileMode) uint64 { return uint64(perm.Perm()) }
+// mode is the cpio mode bits of perm: the permission bits and the setuid,
+// setgid and sticky bits, which os.FileMode keeps apart from Perm (as
+// ModeSetuid, ModeSetgid, ModeSticky) and which a caller may also give as
+// the octal 0o4000, 0o2000 and 0o1000.
+func mode(perm os.FileMode) uint64 {
+	m := uint64(perm & 0o7777)
+	if perm&os.ModeSetuid != 0 {
+		m |= 0o4000
+	}
+	if perm&os.ModeSetgid != 0 {
+		m |= 0o2000
+	}
+	if perm&os.ModeSticky != 0 {
+		m |= 0o1000
+	}
+	return m
+}
