@@ -269,6 +269,9 @@ func (b *Builder) build(ctx context.Context, r Recipe, version string) error {
 		return fmt.Errorf("kernel cache: %w", err)
 	}
 	defer os.RemoveAll(stage)
+	if err := os.Chmod(stage, 0o755); err != nil { // MkdirTemp's 0700
+		return fmt.Errorf("kernel cache: %w", err)
+	}
 	tmp := b.TempDir
 	if tmp == "" {
 		tmp = os.TempDir()

@@ -157,7 +157,7 @@ func TestBuildColdThenWarm(t *testing.T) {
 	if !strings.HasPrefix(filepath.Base(dir), "ppc64le-pr_6.1.192-3_") || filepath.Dir(dir) != filepath.Join(b.Cache, "kernels", "build") {
 		t.Errorf("cache dir %s", dir)
 	}
-	wantLine := "building the ppc64le kvm-pr kernel (linux-source-6.1 6.1.192-3), about 6 minutes; cached in " + dir + " (log: " + dir + ".log)"
+	wantLine := "building the ppc64le kvm-pr kernel (linux-source-6.1 6.1.192-3), about 8 minutes; cached in " + dir + " (log: " + dir + ".log)"
 	if !slices.Contains(*logs, wantLine) {
 		t.Errorf("logs %q, want the line %q", *logs, wantLine)
 	}
@@ -175,6 +175,9 @@ func TestBuildColdThenWarm(t *testing.T) {
 	}
 	if _, err := os.Stat(dir + ".log"); !os.IsNotExist(err) {
 		t.Errorf("the log of a build that worked stays beside the cache dir: %v", err)
+	}
+	if st, err := os.Stat(dir); err != nil || st.Mode().Perm() != 0o755 {
+		t.Errorf("cache dir: %v %v", st.Mode(), err)
 	}
 	if ents, _ := os.ReadDir(b.TempDir); len(ents) != 0 {
 		t.Errorf("build tree left behind: %v", ents)
