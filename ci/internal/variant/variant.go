@@ -1,9 +1,9 @@
 // Package variant names the KVM implementations the runner can boot for one
 // architecture: the architecture's default (the QEMU machine of qemu.For
 // and the modules of kernel.KVMModules) and the variants that change the
-// machine, the guest kernel's command line or the KVM modules, such as
-// arm64 nVHE or ppc64le Book3S PR. A variant that cannot run here carries
-// the reason instead.
+// machine, the guest kernel's command line, the KVM modules or the kernel,
+// such as arm64 nVHE or ppc64le Book3S PR (on a kernel the runner builds).
+// A variant that cannot run here carries the reason instead.
 package variant
 
 import (
