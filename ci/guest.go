@@ -27,7 +27,7 @@ type guestFlags struct {
 // register adds the flags to fs; timeout is the default boot deadline.
 func (g *guestFlags) register(fs *flag.FlagSet, timeout time.Duration) {
 	fs.Var(&g.arch, "arch", "target architecture: amd64, arm64, ppc64le, riscv64")
-	fs.StringVar(&g.kernel, "kernel", "", "debian:bookworm (6.1), debian:trixie (6.12), either with =VERSION to pin a package version, or a kernel image file")
+	fs.StringVar(&g.kernel, "kernel", "", "debian:bookworm (6.1), debian:trixie (6.12), either with =VERSION to pin a package version, "+buildKernelUsage+", or a kernel image file")
 	fs.StringVar(&g.modules, "modules", "", "with a kernel image file: directory searched for the KVM modules")
 	fs.StringVar(&g.opt.Cache, "cache", "", "cache for kernels and apt lists (default ~/.cache/kvmconform)")
 	fs.DurationVar(&g.opt.Timeout, "timeout", timeout, "host deadline for the boot")
@@ -59,7 +59,7 @@ func (g *guestFlags) check(stderr io.Writer) error {
 	case g.opt.Timeout < 10*time.Second:
 		return fmt.Errorf("%w: --timeout %s: must be at least 10s", errUsage, g.opt.Timeout)
 	}
-	if err := resolveTarget(g.arch, &g.kernel, g.modules); err != nil {
+	if err := resolveTarget(g.arch, "", &g.kernel, g.modules); err != nil {
 		return err
 	}
 	if !g.arch.Bootable() {

@@ -6,13 +6,20 @@
 //	go run ./ci run --arch ppc64le --kernel debian:trixie=6.12.117-1
 //	go run ./ci run --arch amd64 --kernel ./vmlinuz --modules ./lib/modules/6.9.0
 //	go run ./ci run --arch arm64 --variant nvhe
+//	go run ./ci run --arch ppc64le --variant pr    # --kernel build:ppc64le-pr, built here
 //	go run ./ci run --matrix
 //	go run ./ci run --arch arm64 --bundle kvmconform-arm64.tar.gz
+//	go run ./ci kernel build:ppc64le-pr
 //
 // The guest runs the one conformance binary (cmd/kvmconform, cross-built
 // for the architecture): kvmconform run --area NAME for each suite.
 // Results go to out/qemu/<arch>-<kernel>[-<variant>]/: each suite's Ginkgo JSON report
 // and JUnit XML, console.log, dmesg.log and metadata.json.
+//
+// A build:<recipe> kernel (ci/kernels) is built from Debian's source
+// package, its build inputs installed with scripts/deps, and cached below
+// the cache directory under a key over the source's version, the config
+// and the build script; ci kernel builds one without booting it.
 package main
 
 import (
@@ -149,12 +156,15 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 		c.matrixOpt.Shard = sh
 	}
 	if !c.matrix {
-		if err := resolveTarget(c.arch, &c.kernel, c.modules); err != nil {
-			return nil, err
-		}
 		if _, err := variant.Lookup(c.arch.GOARCH, c.variant); err != nil {
 			return nil, fmt.Errorf("%w: --variant: %v", errUsage, err)
 		}
+		if err := resolveTarget(c.arch, c.variant, &c.kernel, c.modules); err != nil {
+			return nil, err
+		}
+	}
+	if c.opt.BuildTimeout <= 0 {
+		return nil, fmt.Errorf("%w: --build-timeout %s: must be positive", errUsage, c.opt.BuildTimeout)
 	}
 	if c.verbose {
 		c.opt.Console = qemu.TerminalWriter(stderr)
@@ -212,13 +222,29 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 }
 
 // resolveTarget checks --kernel and --modules against the architecture
-// (--arch, parsed by target.Arch.Set) and fills in the default kernel.
-func resolveTarget(a target.Arch, kern *string, modules string) error {
+// (--arch, parsed by target.Arch.Set) and fills in the default kernel: the
+// variant's own (variant.Variant.Kernel), else debian:bookworm (riscv64:
+// debian:trixie).
+func resolveTarget(a target.Arch, variantName string, kern *string, modules string) error {
 	if *kern == "" {
 		*kern = "debian:bookworm"
 		if a.GOARCH == "riscv64" {
 			*kern = "debian:trixie"
 		}
+		if v, err := variant.Lookup(a.GOARCH, variantName); err == nil && v.Kernel != "" {
+			*kern = v.Kernel
+		}
+	}
+	if rc, ok, err := kernel.ParseBuildSpec(*kern); ok {
+		switch {
+		case err != nil:
+			return fmt.Errorf("%w: --kernel: %v", errUsage, err)
+		case rc.GOARCH != a.GOARCH:
+			return fmt.Errorf("%w: --kernel %s is a %s kernel, not --arch %s", errUsage, *kern, rc.GOARCH, a.GOARCH)
+		case modules != "":
+			return fmt.Errorf("%w: --modules goes with a kernel image file, not %s (its modules are built with it)", errUsage, *kern)
+		}
+		return nil
 	}
 	if spec, ok, err := kernel.ParseDebianSpec(*kern); ok {
 		if err != nil {
@@ -234,7 +260,7 @@ func resolveTarget(a target.Arch, kern *string, modules string) error {
 		}
 	} else {
 		if err := inputFile(*kern); err != nil {
-			return fmt.Errorf("%w: --kernel %s: not debian:<release> and not a readable file: %v", errUsage, *kern, err)
+			return fmt.Errorf("%w: --kernel %s: not debian:<release>, not build:<recipe> and not a readable file: %v", errUsage, *kern, err)
 		}
 		if modules != "" {
 			if err := inputDir(modules); err != nil {
@@ -250,7 +276,8 @@ func newFlags(c *config, stderr io.Writer) *flag.FlagSet {
 	// Errors are reported in one line by realMain; usage only for -h.
 	fs.SetOutput(io.Discard)
 	fs.Var(&c.arch, "arch", "target architecture: amd64, arm64, ppc64le, riscv64 (booted); s390x, mips64le (cross-built and vetted only)")
-	fs.StringVar(&c.kernel, "kernel", "", "debian:bookworm (6.1), debian:trixie (6.12), either with =VERSION to pin one package version (debian:trixie=6.12.117-1), or a kernel image file (default debian:bookworm; riscv64: debian:trixie)")
+	fs.StringVar(&c.kernel, "kernel", "", "debian:bookworm (6.1), debian:trixie (6.12), either with =VERSION to pin one package version (debian:trixie=6.12.117-1), "+
+		buildKernelUsage+", or a kernel image file (default: the variant's kernel, else debian:bookworm; riscv64: debian:trixie)")
 	fs.StringVar(&c.modules, "modules", "", "with a kernel image file: directory searched for the KVM modules and their dependencies")
 	fs.StringVar(&c.variant, "variant", "", variantUsage())
 	fs.BoolVar(&c.matrix, "matrix", false, "run every arch x kernel combination and print the table")
@@ -259,6 +286,7 @@ func newFlags(c *config, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.opt.Cache, "cache", "", "cache for kernels and apt lists (default $XDG_CACHE_HOME/kvmconform or ~/.cache/kvmconform)")
 	fs.StringVar(&c.opt.Out, "out", filepath.Join("out", "qemu"), "base output directory; each run writes <out>/<arch>-<kernel>/")
 	fs.DurationVar(&c.opt.Timeout, "timeout", 300*time.Second, "host deadline per boot; QEMU is killed then")
+	fs.DurationVar(&c.opt.BuildTimeout, "build-timeout", 30*time.Minute, "deadline of a build:<recipe> kernel's build (when it is not cached); the build is killed then")
 	fs.StringVar(&c.opt.SuiteDir, "src", ".", "module directory holding the suites")
 	fs.StringVar(&c.opt.SuitePattern, "suites", "./suites/...", "package pattern of the suites the guest runs (packages with tests; the one conformance binary links them all)")
 	fs.BoolVar(&c.opt.Refresh, "refresh", false, "update the apt package lists even if they are recent")
@@ -297,6 +325,9 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	}
 	if len(args) > 0 && args[0] == "program" {
 		return programMain(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "kernel" {
+		return kernelMain(args[1:], stdout, stderr)
 	}
 	c, err := parse(args, stderr)
 	if code, done := flagError("ci", err, stderr); done {

@@ -245,7 +245,7 @@ func TestFileFlags(t *testing.T) {
 		want string
 	}
 	cases := []flagCase{
-		{[]string{"run", "--arch", "amd64", "--kernel", "/nonexistent/vmlinuz"}, "--kernel /nonexistent/vmlinuz: not debian:<release> and not a readable file: stat /nonexistent/vmlinuz: no such file or directory"},
+		{[]string{"run", "--arch", "amd64", "--kernel", "/nonexistent/vmlinuz"}, "--kernel /nonexistent/vmlinuz: not debian:<release>, not build:<recipe> and not a readable file: stat /nonexistent/vmlinuz: no such file or directory"},
 		{[]string{"run", "--arch", "amd64", "--kernel", empty}, empty + " is empty"},
 		{[]string{"run", "--arch", "amd64", "--kernel", dir}, dir + " is not a regular file"},
 		{[]string{"run", "--arch", "amd64", "--kernel", fifo}, fifo + " is not a regular file"},

@@ -18,6 +18,8 @@ func variantUsage() string {
 		switch {
 		case v.Unavailable != "":
 			p += " (not available here)"
+		case v.NoDebian != "" && v.Kernel != "":
+			p += " (on --kernel " + v.Kernel + ", built here)"
 		case v.NoDebian != "":
 			p += " (not with a Debian kernel)"
 		case v.OffMatrix != "":

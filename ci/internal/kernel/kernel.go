@@ -1,7 +1,8 @@
 // Package kernel finds the guest kernel image and the KVM modules it needs:
 // from Debian's archive (resolved and downloaded with apt, unpacked with
-// dpkg -x, cached) or from a kernel file and modules directory given by the
-// user.
+// dpkg -x, cached), built from one of the recipes in ci/kernels (Builder,
+// cached by a key over the recipe and its source's version) or from a
+// kernel file and modules directory given by the user.
 package kernel
 
 import (
@@ -18,16 +19,18 @@ import (
 // Kernel is a guest kernel ready to boot.
 type Kernel struct {
 	// Label names the kernel in output paths and tables
-	// ("debian-bookworm", or the image file name).
+	// ("debian-bookworm", "build-ppc64le-pr", or the image file name).
 	Label string `json:"label"`
-	// Spec is how the user asked for it ("debian:bookworm" or a path).
+	// Spec is how the user asked for it ("debian:bookworm",
+	// "build:ppc64le-pr" or a path).
 	Spec string `json:"spec"`
 	Arch string `json:"arch"`
 	// Image is the host path of the kernel image.
 	Image string `json:"image"`
 	// Release is the kernel release (uname -r) if known.
 	Release string `json:"release,omitempty"`
-	// Package and Version name the Debian package it came from.
+	// Package and Version name the Debian package it came from (for a
+	// built kernel, the source package).
 	Package string `json:"package,omitempty"`
 	Version string `json:"version,omitempty"`
 	// Fallback says why this is not the newest version of the series
@@ -38,6 +41,9 @@ type Kernel struct {
 	Modules []Module `json:"modules"`
 	// Builtin are wanted KVM modules with no file (assumed built in).
 	Builtin []string `json:"builtin,omitempty"`
+	// Build says how a kernel built from a recipe (build:<name>) was
+	// made; nil for the others.
+	Build *Build `json:"build,omitempty"`
 }
 
 // KVMModules returns the modules that provide /dev/kvm under QEMU TCG for an

@@ -20,7 +20,8 @@ func jsonUnmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
 // MatrixTargets are the boots of the CI matrix: amd64, arm64 and ppc64le on
 // Debian bookworm (6.1) and trixie (6.12), riscv64 on trixie only, each
 // architecture's default followed by its variants (package variant) on
-// their releases.
+// their releases or on their own kernel (ppc64le Book3S PR on the kernel
+// the runner builds, build:ppc64le-pr).
 func MatrixTargets() []Target {
 	var ts []Target
 	for _, a := range target.All() {
@@ -34,11 +35,14 @@ func MatrixTargets() []Target {
 			ts = append(ts, Target{Arch: a, Kernel: "debian:" + rel})
 		}
 		for _, v := range variant.Of(a.GOARCH) {
-			if v.Name == "" || v.UnavailableFor("debian:") != "" {
+			if v.Name == "" || !v.InMatrix() {
 				continue
 			}
 			for _, rel := range v.Releases {
 				ts = append(ts, Target{Arch: a, Kernel: "debian:" + rel, Variant: v.Name})
+			}
+			if v.Kernel != "" {
+				ts = append(ts, Target{Arch: a, Kernel: v.Kernel, Variant: v.Name})
 			}
 		}
 	}
@@ -46,12 +50,13 @@ func MatrixTargets() []Target {
 }
 
 // MatrixUnavailable are the variants that cannot run on this machine, or
-// not with a Debian kernel: the matrix lists each as a row whose note says
+// not with a Debian kernel and have no kernel of their own
+// (variant.Variant.Note): the matrix lists each as a row whose note says
 // why (Boot returns it without booting).
 func MatrixUnavailable() []Target {
 	var ts []Target
 	for _, v := range variant.All() {
-		if v.UnavailableFor("debian:") == "" {
+		if v.Note() == "" {
 			continue
 		}
 		a, err := target.Parse(v.GOARCH)

@@ -1,5 +1,5 @@
 // Package runner ties the pieces together: for one architecture and kernel it
-// fetches the kernel, cross-builds the conformance binary (one per
+// fetches (or builds, for a build:<recipe> kernel) the kernel, cross-builds the conformance binary (one per
 // architecture: cmd/kvmconform links every suite) and the guest init, packs
 // the initramfs, boots QEMU, recovers the suites' reports from the console
 // and writes the output directory; Matrix does that for every combination.
@@ -76,12 +76,20 @@ type Options struct {
 	// whose binary the guest runs instead of one built here, with the
 	// areas its manifest names; only its architecture can boot.
 	Bundle string
+	// Deps installs a built kernel's missing build inputs (Debian
+	// packages; kernel.Builder): scripts/deps of the kvmconform tree
+	// (default <SuiteDir>/scripts/deps).
+	Deps string
+	// BuildTimeout bounds the build of a build:<recipe> kernel (default
+	// 30 minutes).
+	BuildTimeout time.Duration
 }
 
 // Target is one boot: an architecture and a kernel.
 type Target struct {
 	Arch target.Arch
-	// Kernel is "debian:<release>" or the path of a kernel image.
+	// Kernel is "debian:<release>", "build:<recipe>" (a kernel the
+	// runner builds, kernel.Recipe) or the path of a kernel image.
 	Kernel string
 	// Modules is the modules directory for a kernel image (optional).
 	Modules string
@@ -100,16 +108,24 @@ func (t Target) Dir() string {
 	return d
 }
 
+// kernelBuilder builds (or finds in the cache) a build:<recipe> kernel:
+// kernel.Builder, or a fake in tests.
+type kernelBuilder interface {
+	Build(ctx context.Context, r kernel.Recipe, wanted []string) (*kernel.Kernel, error)
+}
+
 // Runner runs boots. It owns a temporary directory; call Close.
 type Runner struct {
 	opt    Options
 	tmp    string
 	build  *gobuild.Builder
 	debian *kernel.Debian
+	kbuild kernelBuilder
 	built  map[string]*builtArch
-	// buildMu and fetchMu serialise builds and kernel downloads when the
-	// matrix boots several rows at once (MatrixOptions.Jobs).
-	buildMu, fetchMu sync.Mutex
+	// buildMu, fetchMu and kbuildMu serialise builds, kernel downloads
+	// and kernel builds when the matrix boots several rows at once
+	// (MatrixOptions.Jobs).
+	buildMu, fetchMu, kbuildMu sync.Mutex
 	// after is the clock of the boot deadline (nil: real timers); tests
 	// replace it to end a boot when the guest has shown a hang.
 	after func(time.Duration) <-chan time.Time
@@ -154,6 +170,17 @@ func New(opt Options) (*Runner, error) {
 		codename = kernel.HostCodename("/etc/os-release")
 	}
 	r.debian = &kernel.Debian{Cache: opt.Cache, Refresh: opt.Refresh, Sources: srcs, HostCodename: codename, Logf: r.logf}
+	deps := opt.Deps
+	if deps == "" {
+		dir := opt.SuiteDir
+		if dir == "" {
+			dir = "."
+		}
+		if deps, err = filepath.Abs(filepath.Join(dir, "scripts", "deps")); err != nil {
+			return nil, err
+		}
+	}
+	r.kbuild = &kernel.Builder{Cache: opt.Cache, Deps: deps, Timeout: opt.BuildTimeout, TempDir: tmp, Logf: r.logf}
 	return r, nil
 }
 
@@ -172,11 +199,27 @@ func (r *Runner) logf(format string, args ...any) {
 	}
 }
 
-// Kernel resolves a target's kernel, with the KVM modules of its variant.
+// Kernel resolves a target's kernel, with the KVM modules of its variant:
+// fetched from Debian, built from a recipe (the error wraps
+// kernel.ErrBuildInputs when its inputs cannot be installed), or the image
+// file given.
 func (r *Runner) Kernel(ctx context.Context, t Target) (*kernel.Kernel, error) {
 	v, err := variant.Lookup(t.Arch.GOARCH, t.Variant)
 	if err != nil {
 		return nil, err
+	}
+	if rc, ok, err := kernel.ParseBuildSpec(t.Kernel); ok {
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("--kernel %s: %w", t.Kernel, err)
+		case rc.GOARCH != t.Arch.GOARCH:
+			return nil, fmt.Errorf("--kernel %s is a %s kernel, not %s", t.Kernel, rc.GOARCH, t.Arch.GOARCH)
+		case t.Modules != "":
+			return nil, fmt.Errorf("--modules only applies to a kernel image file, not %s", t.Kernel)
+		}
+		r.kbuildMu.Lock()
+		defer r.kbuildMu.Unlock()
+		return r.kbuild.Build(ctx, rc, v.Modules)
 	}
 	spec, ok, err := kernel.ParseDebianSpec(t.Kernel)
 	if !ok {
@@ -196,9 +239,9 @@ func (r *Runner) Kernel(ctx context.Context, t Target) (*kernel.Kernel, error) {
 }
 
 // KernelName is how a kernel spec is shown in tables: debian:<release>
-// (with =<version> when pinned) or the image file name.
+// (with =<version> when pinned), build:<recipe> or the image file name.
 func KernelName(spec string) string {
-	if strings.HasPrefix(spec, "debian:") {
+	if strings.HasPrefix(spec, "debian:") || strings.HasPrefix(spec, kernel.BuildPrefix) {
 		return spec
 	}
 	return filepath.Base(spec)
@@ -208,6 +251,9 @@ func KernelName(spec string) string {
 func KernelLabel(spec string) string {
 	if s, ok, err := kernel.ParseDebianSpec(spec); ok && err == nil {
 		return s.Label()
+	}
+	if rc, ok, err := kernel.ParseBuildSpec(spec); ok && err == nil {
+		return rc.Label()
 	}
 	if rel, ok := strings.CutPrefix(spec, "debian:"); ok {
 		return "debian-" + rel
@@ -296,30 +342,34 @@ func (r *Runner) CrossOnly(ctx context.Context, a target.Arch) results.Row {
 
 // Metadata is written to metadata.json in each output directory.
 type Metadata struct {
-	Arch           string            `json:"arch"`
-	Kernel         string            `json:"kernel"`
-	KernelImage    string            `json:"kernelImage,omitempty"`
-	KernelPackage  string            `json:"kernelPackage,omitempty"`
-	PackageVersion string            `json:"kernelPackageVersion,omitempty"`
-	KernelFallback string            `json:"kernelFallback,omitempty"`
-	KernelRelease  string            `json:"kernelRelease,omitempty"`
-	ProcVersion    string            `json:"procVersion,omitempty"`
-	KVMModules     []string          `json:"kvmModules"`
-	KVMBuiltin     []string          `json:"kvmBuiltin,omitempty"`
-	KVMAPIVersion  int               `json:"kvmApiVersion"`
-	QEMU           string            `json:"qemu,omitempty"`
-	QEMUCommand    []string          `json:"qemuCommand,omitempty"`
-	RunArgs        []string          `json:"runArgs,omitempty"`
-	Bundle         string            `json:"bundle,omitempty"`
-	Started        time.Time         `json:"started"`
-	WallSeconds    float64           `json:"wallSeconds"`
-	BootSeconds    float64           `json:"bootSeconds,omitempty"`
-	Counts         results.Counts    `json:"counts"`
-	Suites         []SuiteResult     `json:"suites"`
-	Error          string            `json:"error,omitempty"`
-	Guest          *guestconf.Meta   `json:"guest,omitempty"`
-	Frames         map[string]string `json:"frameErrors,omitempty"`
-	Expectations   *ExpectationsMeta `json:"expectations,omitempty"`
+	Arch           string `json:"arch"`
+	Kernel         string `json:"kernel"`
+	KernelImage    string `json:"kernelImage,omitempty"`
+	KernelPackage  string `json:"kernelPackage,omitempty"`
+	PackageVersion string `json:"kernelPackageVersion,omitempty"`
+	KernelFallback string `json:"kernelFallback,omitempty"`
+	KernelRelease  string `json:"kernelRelease,omitempty"`
+	// KernelBuild says how a build:<recipe> kernel was made: the
+	// recipe, the source package and version, the cache key and
+	// directory, the build's log, and whether this run built it.
+	KernelBuild   *kernel.Build     `json:"kernelBuild,omitempty"`
+	ProcVersion   string            `json:"procVersion,omitempty"`
+	KVMModules    []string          `json:"kvmModules"`
+	KVMBuiltin    []string          `json:"kvmBuiltin,omitempty"`
+	KVMAPIVersion int               `json:"kvmApiVersion"`
+	QEMU          string            `json:"qemu,omitempty"`
+	QEMUCommand   []string          `json:"qemuCommand,omitempty"`
+	RunArgs       []string          `json:"runArgs,omitempty"`
+	Bundle        string            `json:"bundle,omitempty"`
+	Started       time.Time         `json:"started"`
+	WallSeconds   float64           `json:"wallSeconds"`
+	BootSeconds   float64           `json:"bootSeconds,omitempty"`
+	Counts        results.Counts    `json:"counts"`
+	Suites        []SuiteResult     `json:"suites"`
+	Error         string            `json:"error,omitempty"`
+	Guest         *guestconf.Meta   `json:"guest,omitempty"`
+	Frames        map[string]string `json:"frameErrors,omitempty"`
+	Expectations  *ExpectationsMeta `json:"expectations,omitempty"`
 
 	// Variant is the target's variant ("" for the architecture's
 	// default), KVMImplementation what it runs and KVMMode the mode the
@@ -399,6 +449,13 @@ func (r *Runner) Boot(ctx context.Context, t Target) (row results.Row) {
 	}
 
 	e, err := r.resolve(ctx, t)
+	if errors.Is(err, kernel.ErrBuildInputs) && ctx.Err() == nil {
+		// Not the recipe's fault nor the kernel's: apt could not
+		// provide what the build needs (a mirror in mid-sync), or
+		// there is nobody to install it. The row says so.
+		row.Note = err.Error()
+		return row
+	}
 	if err != nil {
 		row.Err = err
 		return row
@@ -423,7 +480,7 @@ func (r *Runner) Boot(ctx context.Context, t Target) (row results.Row) {
 	meta := Metadata{Arch: t.Arch.GOARCH, Kernel: t.Kernel, KernelImage: k.Image, KernelPackage: k.Package,
 		PackageVersion: k.Version, KernelFallback: k.Fallback, KernelRelease: k.Release, KVMBuiltin: k.Builtin, KVMModules: []string{},
 		QEMU: qemu.Version(ctx, e.bin), QEMUCommand: argv, RunArgs: r.opt.RunArgs, Bundle: b.bundle, Started: start.UTC(),
-		Variant: t.Variant, KVMImplementation: e.variant.KVM}
+		Variant: t.Variant, KVMImplementation: e.variant.KVM, KernelBuild: k.Build}
 
 	stage, serr := results.NewStage(filepath.Join(r.opt.Out, t.Dir()))
 	if serr != nil {
@@ -458,6 +515,9 @@ func (r *Runner) Boot(ctx context.Context, t Target) (row results.Row) {
 	}
 	if k.Fallback != "" {
 		row.Remark = strings.TrimSpace("kernel " + k.Version + " (fallback, see metadata.json) " + row.Remark)
+	}
+	if k.Build != nil && !k.Build.Cached {
+		row.Remark = strings.TrimSpace(fmt.Sprintf("kernel %s built in %s", k.Release, (time.Duration(k.Build.Seconds)*time.Second).Round(time.Second)) + " " + row.Remark)
 	}
 	meta.Counts = counts
 	meta.Suites = suites

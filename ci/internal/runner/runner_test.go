@@ -301,7 +301,7 @@ func TestKernelLabelAndMatrix(t *testing.T) {
 		got = append(got, name)
 	}
 	want := "amd64/debian:bookworm amd64/debian:trixie arm64/debian:bookworm arm64/debian:trixie arm64/debian:bookworm/nvhe arm64/debian:trixie/nvhe " +
-		"ppc64le/debian:bookworm ppc64le/debian:trixie ppc64le/debian:bookworm/powernv ppc64le/debian:trixie/powernv riscv64/debian:trixie"
+		"ppc64le/debian:bookworm ppc64le/debian:trixie ppc64le/build:ppc64le-pr/pr ppc64le/debian:bookworm/powernv ppc64le/debian:trixie/powernv riscv64/debian:trixie"
 	if strings.Join(got, " ") != want {
 		t.Fatalf("matrix = %v", got)
 	}

@@ -1,11 +1,18 @@
 package runner
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/kvmconform/kvmconform/ci/internal/kernel"
+	"github.com/kvmconform/kvmconform/ci/internal/qemu"
+	"github.com/kvmconform/kvmconform/ci/internal/results"
 	"github.com/kvmconform/kvmconform/ci/internal/target"
 )
 
@@ -40,18 +47,25 @@ func TestTargetDirAndEntryName(t *testing.T) {
 
 // TestMatrixVariants: every variant row of the matrix is a known variant
 // of a bootable architecture, and the unavailable ones are listed last,
-// after the cross-only architectures.
+// after the cross-only architectures. Book3S PR is not one of them: it
+// boots the kernel the runner builds.
 func TestMatrixVariants(t *testing.T) {
 	var un []string
 	for _, tg := range MatrixUnavailable() {
 		un = append(un, entryName(tg))
 	}
-	if strings.Join(un, ",") != "amd64 intel,ppc64le pr,s390x hercules" {
+	if strings.Join(un, ",") != "amd64 intel,s390x hercules" {
 		t.Errorf("unavailable rows %v", un)
 	}
 	entries := MatrixEntries()
-	if entries[len(entries)-3] != "amd64 intel" || entries[len(entries)-4] != "mips64le" {
+	if entries[len(entries)-2] != "amd64 intel" || entries[len(entries)-3] != "mips64le" {
 		t.Errorf("entries end with %v", entries[len(entries)-3:])
+	}
+	if !slices.Contains(entries, "ppc64le build:ppc64le-pr pr") {
+		t.Errorf("no ppc64le-pr row on the built kernel in %v", entries)
+	}
+	if d := (Target{Arch: mustArch(t, "ppc64le"), Kernel: "build:ppc64le-pr", Variant: "pr"}).Dir(); d != "ppc64le-build-ppc64le-pr-pr" {
+		t.Errorf("Dir() = %s", d)
 	}
 }
 
@@ -86,5 +100,76 @@ func TestModuleNames(t *testing.T) {
 	}
 	if readFile(filepath.Join(t.TempDir(), "none")) != nil {
 		t.Error("readFile of a missing file")
+	}
+}
+
+// fakeBuilder stands in for kernel.Builder: it returns err, and counts
+// the builds it was asked for.
+type fakeBuilder struct {
+	err    error
+	builds int
+}
+
+func (f *fakeBuilder) Build(context.Context, kernel.Recipe, []string) (*kernel.Kernel, error) {
+	f.builds++
+	return nil, f.err
+}
+
+// TestBootBuiltKernelPolicy: when the built kernel's inputs cannot be had
+// the row is a note saying so (not a failure) and keeps its kernel; a
+// build that fails is the row's error. Neither boots (a stand-in QEMU that
+// only exists is enough) nor writes the row's directory.
+func TestBootBuiltKernelPolicy(t *testing.T) {
+	ppc := mustArch(t, "ppc64le")
+	m, _ := qemu.For(ppc)
+	bin := t.TempDir()
+	if err := os.WriteFile(filepath.Join(bin, m.Binary), []byte("#!/bin/sh\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	tg := Target{Arch: ppc, Kernel: "build:ppc64le-pr", Variant: "pr"}
+	for _, c := range []struct {
+		name     string
+		err      error
+		note     bool
+		contains string
+	}{
+		{"inputs", fmt.Errorf("the ppc64le kvm-pr kernel not built: %w: E: Unable to locate package gcc-powerpc64le-linux-gnu; log: /c/x.log", kernel.ErrBuildInputs),
+			true, "E: Unable to locate package gcc-powerpc64le-linux-gnu"},
+		{"compile error", errors.New("building the ppc64le kvm-pr kernel failed (exit status 2): x.c:1: error: y; log: /c/k.log"), false, "error: y; log: /c/k.log"},
+	} {
+		out := t.TempDir()
+		fb := &fakeBuilder{err: c.err}
+		r := &Runner{opt: Options{Out: out}, kbuild: fb}
+		row := r.Boot(t.Context(), tg)
+		if fb.builds != 1 {
+			t.Errorf("%s: %d builds", c.name, fb.builds)
+		}
+		if c.note {
+			if row.Err != nil || !strings.Contains(row.Note, c.contains) || row.Label() != "ppc64le-pr build:ppc64le-pr" {
+				t.Errorf("%s: row %+v", c.name, row)
+			}
+			if total := results.Total([]results.Row{row}); total.Failed != 0 {
+				t.Errorf("%s: counted as %d failures", c.name, total.Failed)
+			}
+		} else if row.Err == nil || !strings.Contains(row.Err.Error(), c.contains) || row.Note != "" {
+			t.Errorf("%s: row %+v", c.name, row)
+		}
+		if ents, _ := os.ReadDir(out); len(ents) != 0 {
+			t.Errorf("%s: wrote %v", c.name, ents)
+		}
+	}
+	// An interrupted build is not a note, even if its error says the
+	// inputs could not be had.
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	r := &Runner{opt: Options{Out: t.TempDir()}, kbuild: &fakeBuilder{err: fmt.Errorf("x: %w", kernel.ErrBuildInputs)}}
+	if row := r.Boot(ctx, tg); row.Err == nil || row.Note != "" {
+		t.Errorf("interrupted: %+v", row)
+	}
+	// The recipe is for one architecture.
+	r = &Runner{opt: Options{Out: t.TempDir()}, kbuild: &fakeBuilder{}}
+	if _, err := r.Kernel(t.Context(), Target{Arch: mustArch(t, "arm64"), Kernel: "build:ppc64le-pr"}); err == nil || !strings.Contains(err.Error(), "is a ppc64le kernel, not arm64") {
+		t.Errorf("arm64: %v", err)
 	}
 }

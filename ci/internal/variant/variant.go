@@ -1,9 +1,9 @@
 // Package variant names the KVM implementations the runner can boot for one
 // architecture: the architecture's default (the QEMU machine of qemu.For
 // and the modules of kernel.KVMModules) and the variants that change the
-// machine, the guest kernel's command line or the KVM modules, such as
-// arm64 nVHE or ppc64le Book3S PR. A variant that cannot run here carries
-// the reason instead.
+// machine, the guest kernel's command line, the KVM modules or the kernel,
+// such as arm64 nVHE or ppc64le Book3S PR (on a kernel the runner builds).
+// A variant that cannot run here carries the reason instead.
 package variant
 
 import (
@@ -47,9 +47,13 @@ type Variant struct {
 	// machine; the matrix shows it as the row's note.
 	Unavailable string
 	// NoDebian, if set, says why no Debian kernel can run the variant:
-	// with a debian: kernel it is unavailable, with a kernel image file
-	// (and modules directory) it boots.
+	// with a debian: kernel it is unavailable, with a kernel built here
+	// (Kernel) or a kernel image file (and modules directory) it boots.
 	NoDebian string
+	// Kernel, if set, is the kernel spec the variant boots when none is
+	// given (--variant alone) and the one its matrix row boots: a recipe
+	// the runner builds (build:<name>, ci/kernels).
+	Kernel string
 	// OffMatrix, if set, says why a variant that boots is not in the
 	// matrix (it runs with --variant, for whoever takes it further).
 	OffMatrix string
@@ -69,10 +73,10 @@ var all = []Variant{
 	{GOARCH: "ppc64le", KVM: "kvm_hv (Book3S HV) nested on a pseries guest with cap-nested-hv (kvmhv_run_single_vcpu)"},
 	{GOARCH: "ppc64le", Name: "pr", KVM: "kvm_pr (Book3S PR): the guest runs in problem state, privileged instructions trap and are emulated",
 		Machine: []string{"-M", "pseries,x-vof=on,cap-cfpc=broken,cap-sbbc=broken,cap-ibs=broken,cap-ccf-assist=off", "-cpu", "power9"},
-		Append:  "disable_radix", Modules: []string{"kvm_pr"}, Mode: "pr",
+		Append:  "disable_radix", Modules: []string{"kvm_pr"}, Mode: "pr", Kernel: "build:ppc64le-pr",
 		NoDebian: "Debian's ppc64el kernels ship no kvm-pr.ko: arch/powerpc/kvm/Kconfig has KVM_BOOK3S_64_PR depend on !CONTEXT_TRACKING_USER, " +
 			"and Debian's config sets NO_HZ_FULL=y, which selects CONTEXT_TRACKING_USER=y (bookworm 6.1 and trixie 6.12 alike); " +
-			"boot it with --kernel FILE --modules DIR from a kernel built with CONFIG_KVM_BOOK3S_64_PR=m"},
+			"boot it with --kernel build:ppc64le-pr (built here from Debian's linux-source-6.1 and cached) or --kernel FILE --modules DIR from a kernel built with CONFIG_KVM_BOOK3S_64_PR=m"},
 	{GOARCH: "ppc64le", Name: "powernv", KVM: "kvm_hv (Book3S HV) on a bare-metal POWER9 (QEMU powernv9 with skiboot): kvmhv_run_single_vcpu without nesting (kvmhv_vcpu_entry_p9)",
 		Machine: []string{"-M", "powernv9", "-cpu", "power9"}, Memory: "2G",
 		Firmware: Skiboot, FirmwarePackage: "qemu-system-data", Mode: "hv", Releases: []string{"bookworm", "trixie"}},
@@ -129,12 +133,32 @@ func Lookup(goarch, name string) (Variant, error) {
 }
 
 // UnavailableFor says why the variant cannot boot the kernel spec
-// ("debian:<release>..." or an image file) here; "" when it can.
+// ("debian:<release>...", "build:<recipe>" or an image file) here; "" when
+// it can.
 func (v Variant) UnavailableFor(kernelSpec string) string {
 	if v.Unavailable != "" {
 		return v.Unavailable
 	}
 	if v.NoDebian != "" && strings.HasPrefix(kernelSpec, "debian:") {
+		return v.NoDebian
+	}
+	return ""
+}
+
+// InMatrix says whether the matrix boots the variant: on Debian releases
+// or on its own Kernel.
+func (v Variant) InMatrix() bool {
+	return v.Unavailable == "" && v.OffMatrix == "" && (len(v.Releases) > 0 || v.Kernel != "")
+}
+
+// Note is the variant's note row in the matrix, when it cannot run here at
+// all, or not with a Debian kernel and it has no kernel of its own; "" for
+// the others.
+func (v Variant) Note() string {
+	if v.Unavailable != "" {
+		return v.Unavailable
+	}
+	if v.NoDebian != "" && v.Kernel == "" {
 		return v.NoDebian
 	}
 	return ""

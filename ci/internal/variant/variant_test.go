@@ -44,7 +44,8 @@ func TestLookup(t *testing.T) {
 		t.Errorf("riscv64 x: %v", err)
 	}
 	// Every variant has a name unique in its architecture, a description,
-	// and either releases to run on or the reason it cannot run.
+	// and either releases to run on, a kernel of its own, or the reason it
+	// cannot run; one that no Debian kernel can run has no releases.
 	seen := map[string]bool{}
 	for _, v := range All() {
 		key := v.GOARCH + "/" + v.Name
@@ -52,9 +53,15 @@ func TestLookup(t *testing.T) {
 			t.Errorf("variant %s: duplicate or undescribed", key)
 		}
 		seen[key] = true
-		n := btoi(len(v.Releases) > 0) + btoi(v.Unavailable != "") + btoi(v.NoDebian != "") + btoi(v.OffMatrix != "")
+		n := btoi(v.InMatrix()) + btoi(v.Unavailable != "") + btoi(v.Note() != "" && v.Unavailable == "") + btoi(v.OffMatrix != "")
 		if v.Name != "" && n != 1 {
-			t.Errorf("variant %s: releases %v, unavailable %q, no Debian %q, off the matrix %q: want exactly one", key, v.Releases, v.Unavailable, v.NoDebian, v.OffMatrix)
+			t.Errorf("variant %s: releases %v, kernel %q, unavailable %q, no Debian %q, off the matrix %q: want exactly one way", key, v.Releases, v.Kernel, v.Unavailable, v.NoDebian, v.OffMatrix)
+		}
+		if v.NoDebian != "" && len(v.Releases) > 0 {
+			t.Errorf("variant %s: no Debian kernel can run it, but it has releases %v", key, v.Releases)
+		}
+		if v.Kernel != "" && !strings.HasPrefix(v.Kernel, "build:") {
+			t.Errorf("variant %s: kernel %q is not a recipe", key, v.Kernel)
 		}
 	}
 }
