@@ -149,8 +149,10 @@ func TestFetchWithFakeApt(t *testing.T) {
 			t.Errorf("sources.list = %q", src)
 		}
 
-		// Second fetch: lists are fresh and the kernel is cached.
+		// Second fetch, by another process (a Debian of its own): lists
+		// are fresh and the kernel is cached.
 		os.Remove(filepath.Join(dir, "log"))
+		d = &Debian{Cache: cache, HostCodename: "bookworm", Sources: d.Sources, Backoff: time.Millisecond}
 		if _, err := d.Fetch(context.Background(), arch(t, "amd64"), "bookworm", ""); err != nil {
 			t.Fatal(err)
 		}
@@ -186,10 +188,13 @@ func TestAptUpdateFailureRetried(t *testing.T) {
 	dir := fakeTools(t, false)
 	cache := filepath.Join(dir, "cache")
 	var logs []string
-	d := &Debian{Cache: cache, HostCodename: "bookworm",
-		Sources: []Source{{URI: "http://deb.example/debian", Suite: "bookworm"}},
-		Logf:    func(f string, a ...any) { logs = append(logs, fmt.Sprintf(f, a...)) }, Backoff: time.Millisecond}
-	if _, err := d.Fetch(t.Context(), arch(t, "amd64"), "bookworm", ""); err != nil {
+	// Each run is a process of its own: a Debian of its own.
+	newDebian := func() *Debian {
+		return &Debian{Cache: cache, HostCodename: "bookworm",
+			Sources: []Source{{URI: "http://deb.example/debian", Suite: "bookworm"}},
+			Logf:    func(f string, a ...any) { logs = append(logs, fmt.Sprintf(f, a...)) }, Backoff: time.Millisecond}
+	}
+	if _, err := newDebian().Fetch(t.Context(), arch(t, "amd64"), "bookworm", ""); err != nil {
 		t.Fatal(err)
 	}
 	stamp := filepath.Join(cache, "apt", "bookworm-amd64", "updated")
@@ -202,7 +207,7 @@ func TestAptUpdateFailureRetried(t *testing.T) {
 	for run := 1; run <= 2; run++ {
 		os.Remove(filepath.Join(dir, "log"))
 		logs = nil
-		if _, err := d.Fetch(t.Context(), arch(t, "amd64"), "bookworm", ""); err != nil {
+		if _, err := newDebian().Fetch(t.Context(), arch(t, "amd64"), "bookworm", ""); err != nil {
 			t.Fatalf("run %d: %v", run, err)
 		}
 		log, _ := os.ReadFile(filepath.Join(dir, "log"))
@@ -219,7 +224,7 @@ func TestAptUpdateFailureRetried(t *testing.T) {
 
 	// Once it works again, the stamp is renewed and the lists are fresh.
 	t.Setenv("FAKE_APT_UPDATE", "")
-	if _, err := d.Fetch(t.Context(), arch(t, "amd64"), "bookworm", ""); err != nil {
+	if _, err := newDebian().Fetch(t.Context(), arch(t, "amd64"), "bookworm", ""); err != nil {
 		t.Fatal(err)
 	}
 	if st, err := os.Stat(stamp); err != nil || time.Since(st.ModTime()) > time.Hour {
