@@ -31,6 +31,7 @@ import (
 
 	"github.com/kvmconform/kvmconform/ci/internal/frame"
 	"github.com/kvmconform/kvmconform/ci/internal/guestconf"
+	"github.com/kvmconform/kvmconform/internal/stress"
 )
 
 // Exit statuses carried by the exit marker.
@@ -111,7 +112,7 @@ func run() int {
 	status := statusOK
 	reports := map[string][]byte{}
 	for _, name := range cfg.Suites {
-		r := repeatSuite(name, cfg.RunArgs, deadline, max(cfg.Repeat, 1))
+		r := repeatSuite(name, cfg.RunArgs, stressEnv(cfg.Stress), deadline, max(cfg.Repeat, 1))
 		if data, err := os.ReadFile(reportPath(name)); err == nil {
 			reports[name] = data
 			r.Report = true
@@ -269,7 +270,7 @@ func runProgram(p *guestconf.Program, deadline time.Time, meta *guestconf.Meta) 
 		return statusInitProblem
 	}
 	name := filepath.Base(p.Argv[0])
-	r := runCommand(name, filepath.Join(guestconf.SuitesDir, name), p.Argv[1:], deadline)
+	r := runCommand(name, filepath.Join(guestconf.SuitesDir, name), p.Argv[1:], nil, deadline)
 	var result []byte
 	if p.Result != "" {
 		data, err := os.ReadFile(p.Result)
@@ -295,7 +296,7 @@ func runProgram(p *guestconf.Program, deadline time.Time, meta *guestconf.Meta) 
 // repeatSuite runs a suite n times in a row, stopping at the first failing
 // run (or when the time budget is used up); the report left behind is the
 // last run's.
-func repeatSuite(name string, extra []string, deadline time.Time, n int) guestconf.SuiteRun {
+func repeatSuite(name string, extra, env []string, deadline time.Time, n int) guestconf.SuiteRun {
 	var r guestconf.SuiteRun
 	passed, total := 0, 0.0
 	for i := 1; i <= n; i++ {
@@ -303,7 +304,7 @@ func repeatSuite(name string, extra []string, deadline time.Time, n int) guestco
 			break
 		}
 		_ = os.Remove(reportPath(name))
-		r = runSuite(name, extra, deadline)
+		r = runSuite(name, extra, env, deadline)
 		total += r.Seconds
 		r.Runs = i
 		if r.ExitCode != 0 || r.Error != "" {
@@ -324,23 +325,34 @@ func repeatSuite(name string, extra []string, deadline time.Time, n int) guestco
 // 2 s KVM_RUN deadline becomes 10 s.
 const timeScaleEnv = "KVMCONFORM_TIME_SCALE=5"
 
-// runSuite runs one suite: the conformance binary's run command for that
-// area alone, verbose (the console is the log), extra being its filters.
-// Its exit status is the verdict with the shipped expectations; the host
-// judges the report again with the user's too.
-func runSuite(name string, extra []string, deadline time.Time) guestconf.SuiteRun {
-	args := append([]string{"run", "--area", name, "--out", outDir(name), "-v"}, extra...)
-	return runCommand(name, filepath.Join(guestconf.SuitesDir, guestconf.ConformBinary), args, deadline)
+// stressEnv is the environment that gives the suites the host's stress
+// budget ($KVMCONFORM_STRESS; none when the host set none: full depth).
+func stressEnv(budget string) []string {
+	if budget == "" {
+		return nil
+	}
+	return []string{stress.Env + "=" + budget}
 }
 
-// runCommand runs bin in /tmp with the console as its output, interrupting
-// it (SIGTERM, then SIGKILL) when the deadline passes.
-func runCommand(name, bin string, args []string, deadline time.Time) guestconf.SuiteRun {
+// runSuite runs one suite: the conformance binary's run command for that
+// area alone, verbose (the console is the log), extra being its filters
+// and env added to its environment. Its exit status is the verdict with
+// the shipped expectations; the host judges the report again with the
+// user's too.
+func runSuite(name string, extra, env []string, deadline time.Time) guestconf.SuiteRun {
+	args := append([]string{"run", "--area", name, "--out", outDir(name), "-v"}, extra...)
+	return runCommand(name, filepath.Join(guestconf.SuitesDir, guestconf.ConformBinary), args, env, deadline)
+}
+
+// runCommand runs bin in /tmp with the console as its output and env added
+// to its environment, interrupting it (SIGTERM, then SIGKILL) when the
+// deadline passes.
+func runCommand(name, bin string, args, env []string, deadline time.Time) guestconf.SuiteRun {
 	r := guestconf.SuiteRun{Name: name, ExitCode: -1}
 	logf("suite %s: %s %s", name, bin, strings.Join(args, " "))
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = "/tmp"
-	cmd.Env = []string{"PATH=/suites:/", "HOME=/tmp", "TMPDIR=/tmp", "TERM=dumb", "NO_COLOR=1", timeScaleEnv}
+	cmd.Env = append([]string{"PATH=/suites:/", "HOME=/tmp", "TMPDIR=/tmp", "TERM=dumb", "NO_COLOR=1", timeScaleEnv}, env...)
 	cmd.Stdout = os.Stdout
 	cmd.Stderr = os.Stdout
 	start := time.Now()

@@ -48,6 +48,10 @@ type Config struct {
 	// Repeat runs each suite this many times in a row (0 or 1: once),
 	// stopping at its first failing run; the report sent is the last run's.
 	Repeat int `json:"repeat,omitempty"`
+	// Stress, when set, is the stress specs' budget (internal/stress:
+	// "full" or a time cap such as "3s"), given to every kvmconform run
+	// as $KVMCONFORM_STRESS; unset, they run at their full depth.
+	Stress string `json:"stress,omitempty"`
 	// Program, when set, is run instead of the suites.
 	Program *Program `json:"program,omitempty"`
 }
