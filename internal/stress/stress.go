@@ -33,10 +33,11 @@ const MaxCap = time.Hour
 type Budget struct {
 	// Cap, when non-zero, bounds the time of each stress loop in place
 	// of the spec's own cap (SIG-6: 10 s; MP-X9 has none): the loop
-	// stops at its native count or when Cap has passed, whichever comes
-	// first, and always runs at least one iteration. A cap above the
-	// spec's own raises the depth where the native count is not reached
-	// in the native cap (an emulated CPU).
+	// stops at its native count or before an iteration that would end
+	// past Cap at the pace of those before it, whichever comes first, and
+	// always runs at least one iteration. A cap above the spec's own
+	// raises the depth where the native count is not reached in the
+	// native cap (an emulated CPU).
 	Cap time.Duration
 }
 

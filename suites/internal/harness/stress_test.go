@@ -9,61 +9,88 @@ import (
 	"github.com/kvmconform/kvmconform/internal/stress"
 )
 
-// loopWith is a StressLoop as NewStressLoop makes it under budget b,
-// started at start.
-func loopWith(b stress.Budget, limit int, nativeCap time.Duration, start time.Time) *StressLoop {
-	return &StressLoop{unit: "kicks", limit: limit, nativeCap: nativeCap, budget: b, cap: b.CapFor(nativeCap), start: start}
+// clock is a fake time that moves only when told.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time       { return c.t }
+func (c *clock) pass(d time.Duration) { c.t = c.t.Add(d) }
+func newClock() *clock                { return &clock{t: time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)} }
+func loopOn(c *clock, b stress.Budget, limit int, nativeCap time.Duration) *StressLoop {
+	return newStressLoop("kicks", limit, nativeCap, b, c.now)
 }
 
-func count(l *StressLoop, ctx context.Context) int {
+// count runs l to its end, each iteration taking step on c.
+func count(l *StressLoop, c *clock, step time.Duration) int {
 	n := 0
-	for l.Next(ctx) {
+	for l.Next(context.Background()) {
 		n++
+		c.pass(step)
 	}
 	return n
 }
 
 func TestStressLoopStops(t *testing.T) {
 	ctx := context.Background()
+	threeS := stress.Budget{Cap: 3 * time.Second}
 	// Within its cap a loop runs its native count, whatever the budget.
-	for _, b := range []stress.Budget{stress.Full, {Cap: time.Hour}} {
-		l := loopWith(b, 5, 10*time.Second, time.Now())
-		if n := count(l, ctx); n != 5 || l.N() != 5 || l.stopped != "count" {
+	for _, b := range []stress.Budget{stress.Full, threeS} {
+		c := newClock()
+		l := loopOn(c, b, 5, 10*time.Second)
+		if n := count(l, c, time.Millisecond); n != 5 || l.N() != 5 || l.stopped != "count" {
 			t.Errorf("budget %s: %d iterations (N %d), stopped by %q; want 5 by the count", b, n, l.N(), l.stopped)
 		}
 		if l.Next(ctx) {
 			t.Errorf("budget %s: Next after the end", b)
 		}
 	}
-	// A cap that has passed stops it, after one iteration: a budget
-	// always checks something.
-	long := time.Now().Add(-time.Hour)
-	l := loopWith(stress.Budget{Cap: 3 * time.Second}, 10000, 10*time.Second, long)
-	if n := count(l, ctx); n != 1 || l.stopped != "cap" {
-		t.Errorf("passed cap: %d iterations, stopped by %q", n, l.stopped)
+	// The cap: no iteration starts that would end past it at the pace
+	// so far. 1 ms kicks: 3,000 of them, the last ending at 3 s.
+	c := newClock()
+	l := loopOn(c, threeS, 10000, 10*time.Second)
+	if n := count(l, c, time.Millisecond); n != 3000 || l.stopped != "cap" {
+		t.Errorf("3s cap, 1ms per kick: %d iterations, stopped by %q", n, l.stopped)
+	}
+	if r := l.result(); r.Seconds != 3 || r.Cap != "3s" || r.Budget != "3s" || r.NativeCap != "10s" {
+		t.Errorf("result %+v", r)
+	}
+	// Repetitions of 1.4 s: two fit in 3 s, a third would not.
+	c = newClock()
+	l = loopOn(c, threeS, 20, 0)
+	if n := count(l, c, 1400*time.Millisecond); n != 2 || l.stopped != "cap" {
+		t.Errorf("3s cap, 1.4s per repetition: %d, stopped by %q", n, l.stopped)
+	}
+	// One iteration always runs, however long it takes.
+	c = newClock()
+	l = loopOn(c, threeS, 20, 0)
+	if n := count(l, c, time.Hour); n != 1 || l.stopped != "cap" {
+		t.Errorf("an iteration longer than the cap: %d, stopped by %q", n, l.stopped)
 	}
 	// The native cap at full depth, and none at all (MP-X9).
-	l = loopWith(stress.Full, 10000, 10*time.Second, long)
-	if n := count(l, ctx); n != 1 || l.stopped != "cap" || l.result().Cap != "10s" {
+	c = newClock()
+	l = loopOn(c, stress.Full, 10000, 10*time.Second)
+	if n := count(l, c, 2*time.Millisecond); n != 5000 || l.stopped != "cap" || l.result().Cap != "10s" {
 		t.Errorf("native cap: %d iterations, stopped by %q, %+v", n, l.stopped, l.result())
 	}
-	l = loopWith(stress.Full, 20, 0, long)
-	if n := count(l, ctx); n != 20 || l.stopped != "count" || l.result().Cap != "" {
+	c = newClock()
+	l = loopOn(c, stress.Full, 20, 0)
+	if n := count(l, c, time.Hour); n != 20 || l.stopped != "count" || l.result().Cap != "" {
 		t.Errorf("no cap: %d iterations, stopped by %q, %+v", n, l.stopped, l.result())
 	}
 	// An interrupt stops it before the next iteration.
 	cctx, cancel := context.WithCancel(ctx)
-	l = loopWith(stress.Full, 10, 0, time.Now())
+	l = loopOn(newClock(), stress.Full, 10, 0)
 	l.Next(cctx)
 	cancel()
 	if l.Next(cctx) || l.N() != 1 || l.stopped != "interrupted" {
 		t.Errorf("interrupted: N %d, stopped by %q", l.N(), l.stopped)
 	}
 	// A loop that never ended: an iteration failed the spec.
-	l = loopWith(stress.Full, 10, 0, time.Now())
+	c = newClock()
+	l = loopOn(c, stress.Full, 10, 0)
 	l.Next(ctx)
 	l.Next(ctx)
-	if r := l.result(); r.StoppedBy != "failed" || r.Iterations != 2 {
+	c.pass(time.Second)
+	if r := l.result(); r.StoppedBy != "failed" || r.Iterations != 2 || r.Seconds != 1 {
 		t.Errorf("failed: %+v", r)
 	}
 }
