@@ -10,7 +10,9 @@
 //	go run ./ci run --arch arm64 --bundle kvmconform-arm64.tar.gz
 //
 // The guest runs the one conformance binary (cmd/kvmconform, cross-built
-// for the architecture): kvmconform run --area NAME for each suite.
+// for the architecture): one kvmconform run for every suite, each area in
+// a process of its own, the stress specs under the --stress budget (3 s
+// per stress loop unless --stress full).
 // Results go to out/qemu/<arch>-<kernel>[-<variant>]/: each suite's Ginkgo JSON report
 // and JUnit XML, console.log, dmesg.log and metadata.json.
 package main
