@@ -12,7 +12,9 @@
 //	go run ./ci kernel build:ppc64le-pr
 //
 // The guest runs the one conformance binary (cmd/kvmconform, cross-built
-// for the architecture): kvmconform run --area NAME for each suite.
+// for the architecture): one kvmconform run for every suite, each area in
+// a process of its own, the stress specs under the --stress budget (3 s
+// per stress loop unless --stress full).
 // Results go to out/qemu/<arch>-<kernel>[-<variant>]/: each suite's Ginkgo JSON report
 // and JUnit XML, console.log, dmesg.log and metadata.json.
 //
@@ -48,6 +50,7 @@ import (
 	"github.com/kvmconform/kvmconform/ci/internal/variant"
 	"github.com/kvmconform/kvmconform/expectations"
 	"github.com/kvmconform/kvmconform/internal/bundle"
+	"github.com/kvmconform/kvmconform/internal/stress"
 	"github.com/kvmconform/kvmconform/reports"
 )
 
@@ -76,6 +79,7 @@ type config struct {
 	matrix, verbose bool
 	jobs            int
 	shard           string
+	stress          string
 	matrixOpt       runner.MatrixOptions
 	expectFiles     []string
 	opt             runner.Options
@@ -181,6 +185,11 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 			return nil, fmt.Errorf("%w: %v", errUsage, err)
 		}
 	}
+	b, err := stress.Parse(c.stress)
+	if err != nil {
+		return nil, fmt.Errorf("%w: --stress: %v", errUsage, err)
+	}
+	c.opt.Stress = &b
 	if c.opt.Repeat < 1 {
 		return nil, fmt.Errorf("%w: --repeat %d: must be at least 1", errUsage, c.opt.Repeat)
 	}
@@ -294,6 +303,7 @@ func newFlags(c *config, stderr io.Writer) *flag.FlagSet {
 	fs.Var(fileList{&c.focus}, "focus", "run only the specs whose text matches this regular expression (kvmconform run --focus; repeatable)")
 	fs.Var(fileList{&c.skip}, "skip", "skip the specs whose text matches this regular expression (kvmconform run --skip; repeatable)")
 	fs.StringVar(&c.ginkgoArgs, "ginkgo-args", "", "the suite binaries' Ginkgo flags, translated for kvmconform run: -ginkgo.label-filter, -ginkgo.focus, -ginkgo.skip (-ginkgo.v is dropped; the guest runs verbose); split like a shell would")
+	fs.StringVar(&c.stress, "stress", runner.DefaultStress().String(), "budget of the stress specs (label stress) in the guest ($"+stress.Env+"): full, their native depth (SIG-6: 10000 kicks or 10s per kick pattern; MP-X9: 20 repetitions of 1000 INIT/SIPI rounds), or a duration that caps each stress loop instead")
 	fs.IntVar(&c.opt.Repeat, "repeat", 1, "run each suite this many times in a row in the guest, stopping at the first failing run (raise --timeout to match)")
 	fs.BoolVar(&c.verbose, "v", false, "copy the guest console to stderr as it arrives, without its control characters and escape sequences")
 	fs.StringVar(&c.opt.Bundle, "bundle", "", "boot this kvmconform bundle's binary (kvmconform bundle --arch A) instead of building one; with --arch A")

@@ -346,3 +346,31 @@ func TestParseJobsShard(t *testing.T) {
 		}
 	}
 }
+
+// --stress is the guests' stress budget: 3s unless it says full or another
+// duration.
+func TestParseStress(t *testing.T) {
+	var stderr bytes.Buffer
+	for args, want := range map[string]string{
+		"":                       "3s",
+		"--stress full":          "full",
+		"--stress 30s":           "30s",
+		"--stress=500ms":         "500ms",
+		"--matrix --stress full": "full",
+	} {
+		base := []string{"run", "--cache", "/tmp/c"}
+		if !strings.Contains(args, "--matrix") {
+			base = append(base, "--arch", "amd64")
+		}
+		c, err := parse(append(base, strings.Fields(args)...), &stderr)
+		if err != nil || c.opt.Stress == nil || c.opt.Stress.String() != want {
+			t.Errorf("%q: %+v %v, want stress budget %s", args, c, err, want)
+		}
+	}
+	for _, bad := range []string{"quick", "0s", "3"} {
+		_, err := parse([]string{"run", "--cache", "/tmp/c", "--arch", "amd64", "--stress", bad}, &stderr)
+		if err == nil || !strings.Contains(err.Error(), `--stress: stress budget "`+bad+`"`) {
+			t.Errorf("--stress %s: %v", bad, err)
+		}
+	}
+}

@@ -17,6 +17,7 @@ type VM struct {
 	mem      []*Memory
 	vcpus    []*VCPU
 	spin     time.Duration // handoffSpin of the vCPU threads created next
+	closed   bool          // Close released the fd and the memory
 }
 
 // SetHandoffSpin sets how long the threads of the vCPUs created from now
@@ -178,8 +179,13 @@ func (vm *VM) VCPUs() []*VCPU { return vm.vcpus }
 // Close stops and closes every vCPU, then the VM fd and its memory. If one
 // of its vCPUs is stuck in KVM_RUN (abandoned), the VM fd and its memory
 // stay too: unmapping guest RAM under a running vCPU is itself an event
-// that can make its KVM_RUN return into freed state.
+// that can make its KVM_RUN return into freed state. Closing a closed VM
+// does nothing (a spec may close its VM early and still have the cleanup
+// that closes it at the end).
 func (vm *VM) Close() error {
+	if vm.closed {
+		return nil
+	}
 	stuck := false
 	for _, v := range vm.vcpus {
 		v.Close()
@@ -189,6 +195,7 @@ func (vm *VM) Close() error {
 		return nil
 	}
 	vm.vcpus = nil
+	vm.closed = true
 	err := unix.Close(vm.fd)
 	for _, m := range vm.mem {
 		unix.Munmap(m.mapping)

@@ -60,6 +60,19 @@ type RunMeta struct {
 	// Problems are the areas' failures to report, by area.
 	Problems map[string]string `json:"problems,omitempty"`
 	Version  string            `json:"version,omitempty"`
+	// AreaRuns are the areas that ran, in order, each in its process.
+	AreaRuns []AreaRun `json:"areaRuns,omitempty"`
+}
+
+// AreaRun is one area's process in a `kvmconform run`.
+type AreaRun struct {
+	Name string `json:"name"`
+	// Seconds is how long the area's process ran.
+	Seconds float64 `json:"seconds"`
+	// OK is the area's part of the verdict: every failure of its specs is
+	// expected and it reported completely (what the exit status of
+	// `kvmconform run --area NAME` would have said).
+	OK bool `json:"ok"`
 }
 
 // RowMeta is what this package reads of a QEMU row's metadata.json

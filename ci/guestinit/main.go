@@ -2,11 +2,12 @@
 
 // Command guestinit is PID 1 of the QEMU guest that runs the conformance
 // suites: it mounts the pseudo file systems, loads the KVM modules, checks
-// that /dev/kvm opens, runs every suite with the conformance binary
-// (/suites/kvmconform run --area NAME, one run per suite), sends the
-// suites' Ginkgo JSON reports and a metadata document back over the console
-// in frames, prints the exit marker and reboots (QEMU runs with -no-reboot,
-// so it exits).
+// that /dev/kvm opens, runs every suite with one run of the conformance
+// binary (/suites/kvmconform run --area A,B,... --area-json DIR, which runs
+// each area in a process of its own and keeps each one's report), sends
+// the suites' Ginkgo JSON reports, one frame per suite, and a metadata
+// document back over the console in frames, prints the exit marker and
+// reboots (QEMU runs with -no-reboot, so it exits).
 //
 // It is cross-built with CGO_ENABLED=0 for the guest architecture and only
 // reads /kvmconform/config.json; see ci/internal/guestconf.
@@ -31,6 +32,7 @@ import (
 
 	"github.com/kvmconform/kvmconform/ci/internal/frame"
 	"github.com/kvmconform/kvmconform/ci/internal/guestconf"
+	"github.com/kvmconform/kvmconform/internal/stress"
 )
 
 // Exit statuses carried by the exit marker.
@@ -110,10 +112,10 @@ func run() int {
 	}
 	status := statusOK
 	reports := map[string][]byte{}
-	for _, name := range cfg.Suites {
-		r := repeatSuite(name, cfg.RunArgs, deadline, max(cfg.Repeat, 1))
-		if data, err := os.ReadFile(reportPath(name)); err == nil {
-			reports[name] = data
+	ar := areaRunner{bin: filepath.Join(guestconf.SuitesDir, guestconf.ConformBinary), out: "/tmp/out"}
+	for _, r := range ar.run(cfg.Suites, cfg.RunArgs, stressEnv(cfg.Stress), deadline, max(cfg.Repeat, 1)) {
+		if data, err := os.ReadFile(ar.reportPath(r.Name)); err == nil {
+			reports[r.Name] = data
 			r.Report = true
 		} else if r.Error == "" {
 			r.Error = "no JSON report: " + err.Error()
@@ -255,10 +257,17 @@ func checkKVM() (int, error) {
 	return v, nil
 }
 
-// outDir is where kvmconform run writes a suite's files; reportPath is
-// its Ginkgo JSON report there.
-func outDir(name string) string     { return "/tmp/out-" + name }
-func reportPath(name string) string { return outDir(name) + "/report.json" }
+// areaRunner runs the areas with the conformance binary bin, whose run
+// command writes its files into out.
+type areaRunner struct {
+	bin, out string
+}
+
+// reportPath is an area's own Ginkgo JSON report (kvmconform run
+// --area-json), the frame sent for it.
+func (c areaRunner) reportPath(name string) string {
+	return filepath.Join(c.out, "areas", name+".json")
+}
 
 // runProgram runs cfg.Program instead of the suites and sends back its
 // result file, the metadata and the kernel log.
@@ -269,7 +278,7 @@ func runProgram(p *guestconf.Program, deadline time.Time, meta *guestconf.Meta) 
 		return statusInitProblem
 	}
 	name := filepath.Base(p.Argv[0])
-	r := runCommand(name, filepath.Join(guestconf.SuitesDir, name), p.Argv[1:], deadline)
+	r := runCommand(name, filepath.Join(guestconf.SuitesDir, name), p.Argv[1:], nil, deadline)
 	var result []byte
 	if p.Result != "" {
 		data, err := os.ReadFile(p.Result)
@@ -292,30 +301,84 @@ func runProgram(p *guestconf.Program, deadline time.Time, meta *guestconf.Meta) 
 	return status
 }
 
-// repeatSuite runs a suite n times in a row, stopping at the first failing
-// run (or when the time budget is used up); the report left behind is the
-// last run's.
-func repeatSuite(name string, extra []string, deadline time.Time, n int) guestconf.SuiteRun {
-	var r guestconf.SuiteRun
-	passed, total := 0, 0.0
-	for i := 1; i <= n; i++ {
+// runMeta is what the init reads of kvmconform run's metadata.json
+// (package reports, RunMeta).
+type runMeta struct {
+	Problems map[string]string `json:"problems"`
+	AreaRuns []areaRun         `json:"areaRuns"`
+}
+
+type areaRun struct {
+	Name    string  `json:"name"`
+	Seconds float64 `json:"seconds"`
+	OK      bool    `json:"ok"`
+}
+
+// runAreas runs the areas with one kvmconform run (each area in a process
+// of its own there, as always), n times in a row: an area whose run fails
+// (its part of the verdict is not OK, or it has no report) is not run
+// again, and no run starts once the time budget is used up. Each area's
+// report left behind is that of its last run. A SuiteRun's exit code is 0
+// when its area's part of the verdict was OK, 1 when not, and kvmconform
+// run's own status when that did not say (the area did not run, or the
+// run ended before writing its metadata).
+func (c areaRunner) run(areas, extra, env []string, deadline time.Time, n int) []guestconf.SuiteRun {
+	runs := make([]guestconf.SuiteRun, len(areas))
+	var pending []int
+	for i, a := range areas {
+		runs[i] = guestconf.SuiteRun{Name: a, ExitCode: -1}
+		pending = append(pending, i)
+	}
+	for i := 1; i <= n && len(pending) > 0; i++ {
 		if i > 1 && !deadline.IsZero() && time.Now().After(deadline) {
 			break
 		}
-		_ = os.Remove(reportPath(name))
-		r = runSuite(name, extra, deadline)
-		total += r.Seconds
-		r.Runs = i
-		if r.ExitCode != 0 || r.Error != "" {
-			break
+		var names []string
+		for _, k := range pending {
+			names = append(names, areas[k])
+			_ = os.Remove(c.reportPath(areas[k]))
 		}
-		passed++
+		_ = os.Remove(filepath.Join(c.out, "metadata.json"))
+		res := c.runAll(names, extra, env, deadline)
+		m, haveMeta := readRunMeta(filepath.Join(c.out, "metadata.json"))
+		if res.ExitCode == 2 && !haveMeta {
+			// A usage error: a binary (from a bundle) older than
+			// --area-json. Each area alone, as such a binary expects.
+			logf("kvmconform run rejected its arguments (a binary without --area-json?); running each area on its own")
+			m = c.runEach(names, extra, env, deadline)
+			res = guestconf.SuiteRun{ExitCode: 1}
+		}
+		var still []int
+		for _, k := range pending {
+			r := &runs[k]
+			r.Runs, r.ExitCode, r.Error = i, res.ExitCode, res.Error
+			for _, ar := range m.AreaRuns {
+				if ar.Name != r.Name {
+					continue
+				}
+				r.Seconds += ar.Seconds
+				r.ExitCode = 1
+				if ar.OK {
+					r.ExitCode, r.Error = 0, ""
+				}
+			}
+			if p := m.Problems[r.Name]; p != "" {
+				r.Error = p
+			}
+			if _, err := os.Stat(c.reportPath(r.Name)); err != nil && r.Error == "" {
+				r.Error = "no JSON report: " + err.Error()
+			}
+			if r.ExitCode == 0 && r.Error == "" {
+				r.Passed++
+				still = append(still, k)
+			}
+		}
+		pending = still
 		if n > 1 {
-			logf("suite %s: run %d of %d passed", name, i, n)
+			logf("run %d of %d: %d of %d areas passed every run so far", i, n, len(still), len(areas))
 		}
 	}
-	r.Passed, r.Seconds = passed, total
-	return r
+	return runs
 }
 
 // timeScaleEnv stretches the suites' deadlines (suites/internal/harness
@@ -324,23 +387,74 @@ func repeatSuite(name string, extra []string, deadline time.Time, n int) guestco
 // 2 s KVM_RUN deadline becomes 10 s.
 const timeScaleEnv = "KVMCONFORM_TIME_SCALE=5"
 
-// runSuite runs one suite: the conformance binary's run command for that
-// area alone, verbose (the console is the log), extra being its filters.
-// Its exit status is the verdict with the shipped expectations; the host
-// judges the report again with the user's too.
-func runSuite(name string, extra []string, deadline time.Time) guestconf.SuiteRun {
-	args := append([]string{"run", "--area", name, "--out", outDir(name), "-v"}, extra...)
-	return runCommand(name, filepath.Join(guestconf.SuitesDir, guestconf.ConformBinary), args, deadline)
+// stressEnv is the environment that gives the suites the host's stress
+// budget ($KVMCONFORM_STRESS; none when the host set none: full depth).
+func stressEnv(budget string) []string {
+	if budget == "" {
+		return nil
+	}
+	return []string{stress.Env + "=" + budget}
 }
 
-// runCommand runs bin in /tmp with the console as its output, interrupting
-// it (SIGTERM, then SIGKILL) when the deadline passes.
-func runCommand(name, bin string, args []string, deadline time.Time) guestconf.SuiteRun {
+// readRunMeta reads kvmconform run's metadata.json; ok is false when
+// there is none (the run ended before writing it).
+func readRunMeta(path string) (m runMeta, ok bool) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return m, false
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		logf("reading kvmconform run's metadata %s: %v", path, err)
+		return m, false
+	}
+	return m, true
+}
+
+// runEach runs every area with a kvmconform run of its own, as the init
+// did before kvmconform run had --area-json (a bundle's binary may be that
+// old): its exit status is the area's verdict, its report.json the area's
+// report, copied to reportPath.
+func (c areaRunner) runEach(areas, extra, env []string, deadline time.Time) runMeta {
+	m := runMeta{Problems: map[string]string{}}
+	if err := os.MkdirAll(filepath.Join(c.out, "areas"), 0o755); err != nil {
+		logf("%v", err)
+	}
+	for _, name := range areas {
+		dir := filepath.Join(c.out, name)
+		args := append([]string{"run", "--area", name, "--out", dir, "-v"}, extra...)
+		r := runCommand(name, c.bin, args, env, deadline)
+		if r.Error != "" {
+			m.Problems[name] = r.Error
+		}
+		if data, err := os.ReadFile(filepath.Join(dir, "report.json")); err == nil {
+			if err := os.WriteFile(c.reportPath(name), data, 0o644); err != nil {
+				m.Problems[name] = "keeping its report: " + err.Error()
+			}
+		}
+		m.AreaRuns = append(m.AreaRuns, areaRun{Name: name, Seconds: r.Seconds, OK: r.ExitCode == 0 && r.Error == ""})
+	}
+	return m
+}
+
+// runAll runs the areas with one run command of the conformance binary,
+// verbose (the console is the log), extra being its filters and env added
+// to its environment; each area's report goes to reportPath as soon as the
+// area ends. Its exit status is the verdict with the shipped expectations;
+// the host judges the reports again with the user's too.
+func (c areaRunner) runAll(areas, extra, env []string, deadline time.Time) guestconf.SuiteRun {
+	args := append([]string{"run", "--area", strings.Join(areas, ","), "--out", c.out, "--area-json", filepath.Join(c.out, "areas"), "-v"}, extra...)
+	return runCommand(strings.Join(areas, ","), c.bin, args, env, deadline)
+}
+
+// runCommand runs bin in /tmp with the console as its output and env added
+// to its environment, interrupting it (SIGTERM, then SIGKILL) when the
+// deadline passes.
+func runCommand(name, bin string, args, env []string, deadline time.Time) guestconf.SuiteRun {
 	r := guestconf.SuiteRun{Name: name, ExitCode: -1}
 	logf("suite %s: %s %s", name, bin, strings.Join(args, " "))
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = "/tmp"
-	cmd.Env = []string{"PATH=/suites:/", "HOME=/tmp", "TMPDIR=/tmp", "TERM=dumb", "NO_COLOR=1", timeScaleEnv}
+	cmd.Env = append([]string{"PATH=/suites:/", "HOME=/tmp", "TMPDIR=/tmp", "TERM=dumb", "NO_COLOR=1", timeScaleEnv}, env...)
 	cmd.Stdout = os.Stdout
 	cmd.Stderr = os.Stdout
 	start := time.Now()

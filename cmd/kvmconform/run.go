@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path"
 	"path/filepath"
 	"regexp"
 	"runtime/debug"
@@ -23,11 +24,12 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 	"golang.org/x/sys/unix"
 
+	"github.com/kvmconform/kvmconform/expectations"
 	"github.com/kvmconform/kvmconform/reports"
 	"github.com/kvmconform/kvmconform/suites/all"
 )
 
-const runUsage = `usage: kvmconform run [--label-filter EXPR] [--focus RE]... [--skip RE]... [--area NAME]... [--expect FILE]... [--out DIR] [-v]
+const runUsage = `usage: kvmconform run [--label-filter EXPR] [--focus RE]... [--skip RE]... [--area NAME]... [--expect FILE]... [--out DIR] [--area-json DIR] [-v]
 
 Runs the conformance areas (every suites/<area> linked into this binary, or
 those given with --area) against this machine's KVM device
@@ -40,7 +42,11 @@ shipped list and every --expect FILE) and writes into --out:
   report.html   a self-contained HTML page: the host, the counts, every spec
   summary.txt   the verdict's summary (kvmconform verdict), ending with
                 "N passed, N failed, N expected, N skipped"
-  metadata.json the run: areas, filters, host, times
+  metadata.json the run: areas, filters, host, times, each area's process
+                (how long it ran, whether its part of the verdict is OK)
+
+and, with --area-json DIR, each area's own report (as its process wrote it)
+as DIR/<area>.json as soon as the area ends (the QEMU guest sends those).
 
 Every format carries the host facts: kernel release, KVM modules, CPU vendor
 and model, GOARCH, the KVM capabilities probed. Each area runs as its own
@@ -61,6 +67,7 @@ type runConfig struct {
 	areas       []string
 	expect      []string
 	out         string
+	areaJSON    string
 	verbose     bool
 	timeout     time.Duration
 }
@@ -74,6 +81,7 @@ func runFlags(c *runConfig) *flag.FlagSet {
 	fs.Var(listFlag{values: &c.areas, split: true}, "area", "run only these areas, comma-separated or repeated (default every area: "+strings.Join(all.Names(), ", ")+")")
 	fs.Var(listFlag{values: &c.expect}, "expect", "an expectations file added to the shipped list (repeatable; it must exist)")
 	fs.StringVar(&c.out, "out", filepath.Join("out", "run"), "output directory")
+	fs.StringVar(&c.areaJSON, "area-json", "", "also write each area's own Ginkgo JSON report to DIR/<area>.json as soon as the area ends")
 	fs.BoolVar(&c.verbose, "v", false, "verbose Ginkgo output (every spec as it runs)")
 	fs.DurationVar(&c.timeout, "timeout", time.Hour, "time limit of each area (Ginkgo's suite timeout)")
 	return fs
@@ -150,6 +158,12 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "kvmconform run: --out: %v\n", err)
 		return 2
 	}
+	if c.areaJSON != "" {
+		if err := os.MkdirAll(c.areaJSON, 0o755); err != nil {
+			fmt.Fprintf(stderr, "kvmconform run: --area-json: %v\n", err)
+			return 2
+		}
+	}
 	self, err := os.Executable()
 	if err != nil {
 		fmt.Fprintf(stderr, "kvmconform run: cannot find this binary to run the areas: %v\n", err)
@@ -177,13 +191,21 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 			continue
 		}
 		file := filepath.Join(tmp, area+".json")
+		areaStart := time.Now()
 		problem, intr := runArea(self, area, file, c, sigs, stdout, stderr)
+		meta.AreaRuns = append(meta.AreaRuns, reports.AreaRun{Name: area, Seconds: time.Since(areaStart).Seconds()})
 		interrupted = interrupted || intr
 		data, err := os.ReadFile(file)
 		if err == nil {
 			var r []types.Report
 			if err = json.Unmarshal(data, &r); err == nil {
 				collected = append(collected, r...)
+			}
+		}
+		if err == nil && c.areaJSON != "" {
+			err = writeFileAtomic(filepath.Join(c.areaJSON, area+".json"), func(w io.Writer) error { _, err := w.Write(data); return err })
+			if err != nil {
+				fmt.Fprintf(stderr, "kvmconform run: --area-json: %v\n", err)
 			}
 		}
 		if err != nil && problem == "" {
@@ -198,8 +220,11 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	meta.WallSeconds = time.Since(start).Seconds()
 
 	run := reports.NewRun("", collected, c.areas, "")
-	run.Judge(list)
+	res := run.Judge(list)
 	meta.Host = run.Host
+	for i := range meta.AreaRuns {
+		meta.AreaRuns[i].OK = areaOK(res, meta.AreaRuns[i].Name)
+	}
 	if err := writeRun(c.out, run, &meta, collected); err != nil {
 		fmt.Fprintf(stderr, "kvmconform run: %v\n", err)
 		return 1
@@ -216,6 +241,21 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// areaOK is one area's part of the verdict res: it reported completely and
+// every failure in it is expected (its suite counts no unexpected failure),
+// and the run as a whole has no other problem.
+func areaOK(res *expectations.Result, area string) bool {
+	if len(res.Problems) > 0 {
+		return false
+	}
+	for _, s := range res.Suites {
+		if path.Base(path.Clean(s.Name)) == area && (s.Problem != "" || s.Counts.Failed > 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // writeRun writes every format into dir.

@@ -16,6 +16,7 @@ import (
 	"github.com/onsi/ginkgo/v2/reporters"
 	"github.com/onsi/ginkgo/v2/types"
 
+	"github.com/kvmconform/kvmconform/expectations"
 	"github.com/kvmconform/kvmconform/kvm"
 )
 
@@ -233,5 +234,63 @@ func TestRunInterrupted(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// TestRunAreaJSON: --area-json keeps each area's own report as its process
+// wrote it, and metadata.json says how each area's process did.
+func TestRunAreaJSON(t *testing.T) {
+	dir := t.TempDir()
+	out, areas := filepath.Join(dir, "run"), filepath.Join(dir, "areas")
+	code, stdout, stderr := runCmd("run", "--area", "nested,abi", "--out", out, "--area-json", areas)
+	if code != 0 {
+		t.Fatalf("exit %d\nstderr: %s\nstdout: %s", code, stderr, stdout)
+	}
+	var merged []types.Report
+	if data, err := os.ReadFile(filepath.Join(out, "report.json")); err != nil || json.Unmarshal(data, &merged) != nil || len(merged) != 2 {
+		t.Fatalf("report.json: %v, %d suites", err, len(merged))
+	}
+	for i, area := range []string{"abi", "nested"} {
+		var r []types.Report
+		data, err := os.ReadFile(filepath.Join(areas, area+".json"))
+		if err != nil || json.Unmarshal(data, &r) != nil || len(r) != 1 || r[0].SuitePath != "suites/"+area {
+			t.Fatalf("%s.json: %v, %+v", area, err, r)
+		}
+		// The area's report in the merged one is the same report.
+		if len(r[0].SpecReports) != len(merged[i].SpecReports) || r[0].SuitePath != merged[i].SuitePath || r[0].SuiteSucceeded != merged[i].SuiteSucceeded {
+			t.Errorf("%s.json differs from its part of report.json", area)
+		}
+	}
+	var meta struct {
+		AreaRuns []struct {
+			Name    string  `json:"name"`
+			Seconds float64 `json:"seconds"`
+			OK      bool    `json:"ok"`
+		} `json:"areaRuns"`
+	}
+	if data, err := os.ReadFile(filepath.Join(out, "metadata.json")); err != nil || json.Unmarshal(data, &meta) != nil {
+		t.Fatalf("metadata.json: %v", err)
+	}
+	if len(meta.AreaRuns) != 2 || meta.AreaRuns[0].Name != "abi" || meta.AreaRuns[1].Name != "nested" || !meta.AreaRuns[0].OK || !meta.AreaRuns[1].OK {
+		t.Errorf("areaRuns %+v", meta.AreaRuns)
+	}
+}
+
+// areaOK is an area's part of the verdict.
+func TestAreaOK(t *testing.T) {
+	res := &expectations.Result{Suites: []expectations.Suite{
+		{Name: "abi", Counts: expectations.Counts{Passed: 4}},
+		{Name: "suites/kick", Counts: expectations.Counts{Passed: 9, Failed: 1}},
+		{Name: "mpstate", Counts: expectations.Counts{Passed: 3, Expected: 2}},
+		{Name: "nested", Counts: expectations.Counts{Failed: 1}, Problem: "absent from the report (crashed, killed or never run?)"},
+	}}
+	for area, want := range map[string]bool{"abi": true, "kick": false, "mpstate": true, "nested": false} {
+		if got := areaOK(res, area); got != want {
+			t.Errorf("areaOK(%s) = %v, want %v", area, got, want)
+		}
+	}
+	res.Problems = []string{"the report holds no suite"}
+	if areaOK(res, "abi") {
+		t.Error("areaOK despite a problem of the run")
 	}
 }

@@ -15,11 +15,15 @@ import (
 	"github.com/kvmconform/kvmconform/suites/internal/harness"
 )
 
-// Stress bounds: a stress spec stops after 10,000 kicks or 10 s, whichever
-// comes first.
+// Stress depth: a stress spec stops after 10,000 kicks or 10 s, whichever
+// comes first; a stress budget (harness.StressBudget: the QEMU runner's
+// for emulated CPUs) replaces the 10 s by its own cap.
 const (
 	stressKicks    = 10000
 	stressDuration = 10 * time.Second
+	// probeEvery is how many kicks lie between two probes for a leaked
+	// kick: a run with no kick that must last until the watchdog.
+	probeEvery = 1000
 	// kickDeadline bounds each kicked KVM_RUN: a run still going after
 	// it has lost its kick (the watchdog, not the spec, ended it).
 	kickDeadline = 2 * time.Second
@@ -45,7 +49,10 @@ func randomPlan(r *rand.Rand) kickPlan {
 
 // stress runs the spinning guest over and over, ending every KVM_RUN with
 // one kick sent by kick at a random moment, and checks every kick ends
-// exactly the run it was meant for. after is called after each run.
+// exactly the run it was meant for. after is called after each run. Every
+// probeEvery kicks, and after the last, a run without a kick must last
+// until the watchdog. Its report entry (harness.StressEntry) says the
+// budget and how many kicks it sent.
 //
 // It stops early when ctx ends (the run is interrupted: SIGINT, SIGTERM,
 // a time budget): Ginkgo then waits for the spec to return before its
@@ -53,9 +60,18 @@ func randomPlan(r *rand.Rand) kickPlan {
 func stress(ctx SpecContext, m *harness.Machine, v *kvm.VCPU, kick func(), after func(i int, rr kvm.RunResult)) int {
 	GinkgoHelper()
 	r := rand.New(rand.NewPCG(uint64(GinkgoRandomSeed()), 460))
-	stop := time.Now().Add(stressDuration)
-	n := 0
-	for ; n < stressKicks && time.Now().Before(stop) && ctx.Err() == nil; n++ {
+	loop := harness.NewStressLoop("kicks", stressKicks, stressDuration)
+	defer loop.Report()
+	probe := func(n int) {
+		// No earlier kick may leak into a later run.
+		probe := harness.RunFor(v, 50*time.Millisecond)
+		if !probe.DeadlinePassed {
+			Fail(fmt.Sprintf("after kick %d a run without a kick ended by itself: %s; %s", n, probe, m.State(v)))
+		}
+		v.Run().SetImmediateExit(0)
+	}
+	for loop.Next(ctx) {
+		n := loop.N() - 1
 		plan := randomPlan(r)
 		kicked := make(chan struct{})
 		if plan.before {
@@ -70,18 +86,16 @@ func stress(ctx SpecContext, m *harness.Machine, v *kvm.VCPU, kick func(), after
 			Fail(fmt.Sprintf("kick %d (%+v) was lost: %s; %s", n, plan, rr, m.State(v)))
 		}
 		after(n, rr)
-		// Every 1000 kicks, a run with no kick must last until the
-		// watchdog: no earlier kick may leak into a later run.
-		if n%1000 == 999 {
-			probe := harness.RunFor(v, 50*time.Millisecond)
-			if !probe.DeadlinePassed {
-				Fail(fmt.Sprintf("after kick %d a run without a kick ended by itself: %s; %s", n, probe, m.State(v)))
-			}
-			v.Run().SetImmediateExit(0)
+		if n%probeEvery == probeEvery-1 {
+			probe(n)
 		}
 	}
-	AddReportEntry("kicks", fmt.Sprintf("%d kicks in %v", n, stressDuration-time.Until(stop)))
-	return n
+	// A loop cut short by a time cap still ends with a probe, so that
+	// every budget checks for a leaked kick at least once.
+	if n := loop.N(); n%probeEvery != 0 && ctx.Err() == nil {
+		probe(n - 1)
+	}
+	return loop.N()
 }
 
 var _ = Describe("Kicking a vCPU out of KVM_RUN", harness.ArchLabel(), func() {

@@ -32,9 +32,9 @@ const (
 
 // Config tells the guest init what to run.
 type Config struct {
-	// Suites are the areas to run, in this order, each with its own
-	// "kvmconform run --area NAME" (its report is the frame
-	// NAME+ReportSuffix).
+	// Suites are the areas to run, in this order, all with one
+	// "kvmconform run --area NAME,..." (each area in a process of its own
+	// there; an area's report is the frame NAME+ReportSuffix).
 	Suites []string `json:"suites"`
 	// RunArgs are added to every kvmconform run (its filters:
 	// --label-filter, --focus, --skip).
@@ -47,7 +47,12 @@ type Config struct {
 	RequireKVM bool `json:"requireKVM"`
 	// Repeat runs each suite this many times in a row (0 or 1: once),
 	// stopping at its first failing run; the report sent is the last run's.
+	// Each repetition is one kvmconform run of the suites still passing.
 	Repeat int `json:"repeat,omitempty"`
+	// Stress, when set, is the stress specs' budget (internal/stress:
+	// "full" or a time cap such as "3s"), given to every kvmconform run
+	// as $KVMCONFORM_STRESS; unset, they run at their full depth.
+	Stress string `json:"stress,omitempty"`
 	// Program, when set, is run instead of the suites.
 	Program *Program `json:"program,omitempty"`
 }
@@ -84,8 +89,13 @@ type ModuleLoad struct {
 	Seconds float64 `json:"seconds"`
 }
 
-// SuiteRun is the outcome of running one suite (kvmconform run --area
-// NAME: its exit status is the verdict with the shipped expectations).
+// SuiteRun is the outcome of running one suite (an area of kvmconform
+// run). ExitCode is 0 when the area's part of the verdict with the shipped
+// expectations was OK and 1 when not (what kvmconform run --area NAME
+// alone would exit with); when kvmconform run did not say (it did not run
+// the area, or ended before writing its metadata), it is kvmconform run's
+// own status (-1: killed or never started). Seconds is how long the area's
+// process ran, over all its runs.
 type SuiteRun struct {
 	Name     string  `json:"name"`
 	ExitCode int     `json:"exitCode"`

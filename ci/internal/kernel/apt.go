@@ -68,15 +68,26 @@ func (d *Debian) apt(a target.Arch, release string) (archive, error) {
 			return nil, fmt.Errorf("apt state dir: %w", err)
 		}
 	}
+	// Rewritten only when it changes: apt-cache rebuilds its binary
+	// cache (pkgcache.bin) when the sources list is newer than it.
 	list := SourcesList(SourcesFor(d.Sources, d.HostCodename, release))
-	if err := writeFileAtomic(filepath.Join(dir, "sources.list"), []byte(list)); err != nil {
-		return nil, fmt.Errorf("apt state dir: %w", err)
+	if old, err := os.ReadFile(filepath.Join(dir, "sources.list")); err != nil || string(old) != list {
+		if err := writeFileAtomic(filepath.Join(dir, "sources.list"), []byte(list)); err != nil {
+			return nil, fmt.Errorf("apt state dir: %w", err)
+		}
 	}
 	opts := []string{
 		"-o", "APT::Architecture=" + a.Debian,
 		"-o", "APT::Architectures=" + a.Debian,
 		"-o", "Dir::State::Lists=" + filepath.Join(dir, "lists"),
 		"-o", "Dir::Cache=" + filepath.Join(dir, "cache"),
+		// apt-cache keeps its binary cache of the lists there (built
+		// once per update, 0.3 s instead of 1 s per call): Debian's
+		// container images turn it off in /etc/apt/apt.conf.d
+		// (docker-clean: Dir::Cache::pkgcache ""), which would parse
+		// every list again for each of the calls a kernel resolution
+		// makes.
+		"-o", "Dir::Cache::pkgcache=pkgcache.bin",
 		"-o", "Dir::State::status=/dev/null",
 		"-o", "Dir::Etc::sourcelist=" + filepath.Join(dir, "sources.list"),
 		"-o", "Dir::Etc::sourceparts=" + filepath.Join(dir, "sources.list.d"),

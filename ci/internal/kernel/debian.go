@@ -147,6 +147,29 @@ type Debian struct {
 	lookupUser func(name string) (*user.User, error)
 	// noteSandbox says once that apt runs without its sandbox.
 	noteSandbox sync.Once
+
+	// mu guards resolved and failed, what this Debian learnt in this
+	// process (see Fetch): a matrix boots two rows with the same kernel
+	// (ppc64le and ppc64le-powernv on each release), and the second must
+	// neither ask apt again nor retry what failed for the first.
+	mu sync.Mutex
+	// resolved maps a Fetch's arguments (fetchKey) to its outcome.
+	resolved map[fetchKey]fetched
+	// failed maps "<debian arch> <package>=<version>" to the download
+	// that failed on every try (a *fetchError).
+	failed map[string]error
+}
+
+// fetchKey is what a Fetch resolves: the architecture, release, pinned
+// version ("" for the newest) and the KVM modules extracted.
+type fetchKey struct {
+	arch, release, version, modules string
+}
+
+// fetched is a Fetch's outcome: a kernel or the error.
+type fetched struct {
+	kernel *Kernel
+	err    error
 }
 
 func (d *Debian) logf(format string, args ...any) {

@@ -196,9 +196,10 @@ func TestFetchFallsBackWhenTheNewestIsNotInThePool(t *testing.T) {
 		t.Errorf("Fallback %q, warning %q", k.Fallback, last)
 	}
 
-	// The next run finds 6.12.57-1 in the cache and still says it is a
-	// fallback.
+	// The next run (another process: a Debian of its own) finds
+	// 6.12.57-1 in the cache and still says it is a fallback.
 	f.fetched = nil
+	d, _, _ = debianWith(t, d.Cache, f)
 	k, err = d.Fetch(t.Context(), arch(t, "ppc64le"), "trixie", "")
 	if err != nil || k.Version != "6.12.57-1" || !strings.Contains(k.Fallback, "from the cache") || f.count(img57+"=6.12.57-1") != 0 {
 		t.Fatalf("second fetch: %+v %v, fetched %v", k, err, f.fetched)
@@ -466,5 +467,114 @@ func TestFetchNoMetapackage(t *testing.T) {
 	}
 	if w := warnings(*logs); !strings.Contains(w[len(w)-1], "using "+img57+" 6.12.57-1 instead") {
 		t.Errorf("warnings %q", w)
+	}
+}
+
+// countOpens makes d count how often it opens its archive.
+func countOpens(d *Debian) *int {
+	n := new(int)
+	open := d.open
+	d.open = func(a target.Arch, release string) (archive, error) {
+		*n++
+		return open(a, release)
+	}
+	return n
+}
+
+// Two rows of one matrix with the same kernel (ppc64le and ppc64le-powernv
+// on trixie): the second gets the first's fallback without asking apt,
+// retrying or waiting again.
+func TestFetchRemembersTheFallback(t *testing.T) {
+	ppc := arch(t, "ppc64le")
+	f := trixiePPC(t, img117+"=6.12.117-1")
+	d, logs, waits := debianWith(t, t.TempDir(), f)
+	opens := countOpens(d)
+	first, err := d.Fetch(t.Context(), ppc, "trixie", "")
+	if err != nil || first.Version != "6.12.57-1" || first.Fallback == "" {
+		t.Fatalf("first: %+v %v", first, err)
+	}
+	fetches, nwaits, nlogs := len(f.fetched), len(*waits), len(*logs)
+	if *opens != 1 || fetches != 4 || nwaits != 2 {
+		t.Fatalf("first: %d opens, fetched %v, waits %v", *opens, f.fetched, *waits)
+	}
+
+	second, err := d.Fetch(t.Context(), ppc, "trixie", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *opens != 1 || len(f.fetched) != fetches || len(*waits) != nwaits {
+		t.Errorf("second: %d opens, fetched %v, waits %v; want nothing new", *opens, f.fetched, *waits)
+	}
+	if !reflect.DeepEqual(second, first) || second == first || &second.Modules[0] == &first.Modules[0] {
+		t.Errorf("second %+v, want an unshared copy of %+v", second, first)
+	}
+	// It says so: the row's log names the fallback too.
+	if w := warnings((*logs)[nlogs:]); len(w) != 1 || !strings.Contains(w[0], "as before in this run") || !strings.Contains(w[0], first.Fallback) {
+		t.Errorf("second warnings %q", w)
+	}
+	// A row that changes what it got does not change the next one's.
+	second.Fallback, second.Modules[0].Name = "", "changed"
+	if third, _ := d.Fetch(t.Context(), ppc, "trixie", ""); third.Fallback != first.Fallback || third.Modules[0].Name != first.Modules[0].Name {
+		t.Errorf("third %+v", third)
+	}
+
+	// Another release or architecture is resolved on its own.
+	if _, err := d.Fetch(t.Context(), ppc, "bookworm", ""); *opens != 2 {
+		t.Errorf("bookworm: %v, %d opens", err, *opens)
+	}
+}
+
+// A version whose download failed on every try is not tried again in this
+// process, for another Fetch either (here the same version, pinned).
+func TestFetchRemembersFailedDownloads(t *testing.T) {
+	ppc := arch(t, "ppc64le")
+	f := trixiePPC(t, img117+"=6.12.117-1")
+	d, _, waits := debianWith(t, t.TempDir(), f)
+	if _, err := d.Fetch(t.Context(), ppc, "trixie", ""); err != nil {
+		t.Fatal(err)
+	}
+	tries, nwaits := f.count(img117+"=6.12.117-1"), len(*waits)
+	_, err := d.Fetch(t.Context(), ppc, "trixie", "6.12.117-1")
+	t.Log(err)
+	if err == nil || !strings.Contains(err.Error(), "the pinned "+img117+" 6.12.117-1 could not be fetched") || !strings.Contains(err.Error(), "3 tries") {
+		t.Fatalf("pinned after the failure: %v", err)
+	}
+	if f.count(img117+"=6.12.117-1") != tries || len(*waits) != nwaits {
+		t.Errorf("tried 6.12.117-1 %d times (was %d), waits %v", f.count(img117+"=6.12.117-1"), tries, *waits)
+	}
+	// Another process (a Debian of its own) tries again: the mirror may
+	// have caught up.
+	d, _, _ = debianWith(t, d.Cache, f)
+	f.pool[img117+"=6.12.117-1"] = []error{nil}
+	if k, err := d.Fetch(t.Context(), ppc, "trixie", ""); err != nil || k.Version != "6.12.117-1" || k.Fallback != "" {
+		t.Fatalf("next process: %+v %v", k, err)
+	}
+}
+
+// When nothing can be fetched, the second row fails the same way at once;
+// an interrupted Fetch is not remembered.
+func TestFetchRemembersErrorsNotInterrupts(t *testing.T) {
+	ppc := arch(t, "ppc64le")
+	f := trixiePPC(t, img117+"=6.12.117-1", img57+"=6.12.57-1", img41+"=6.12.41-1")
+	d, _, _ := debianWith(t, t.TempDir(), f)
+	if _, err := d.Fetch(t.Context(), ppc, "trixie", ""); !errors.Is(err, ErrNotFetched) {
+		t.Fatalf("first: %v", err)
+	}
+	n := len(f.fetched)
+	_, err := d.Fetch(t.Context(), ppc, "trixie", "")
+	if !errors.Is(err, ErrNotFetched) || !strings.Contains(err.Error(), "as before in this run") || len(f.fetched) != n {
+		t.Fatalf("second: %v, fetched %v", err, f.fetched)
+	}
+
+	f = trixiePPC(t, img117+"=6.12.117-1")
+	d, _, _ = debianWith(t, t.TempDir(), f)
+	ctx, cancel := context.WithCancel(t.Context())
+	d.sleep = func(context.Context, time.Duration) error { cancel(); return ctx.Err() }
+	if _, err := d.Fetch(ctx, ppc, "trixie", ""); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted: %v", err)
+	}
+	d.sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+	if k, err := d.Fetch(t.Context(), ppc, "trixie", ""); err != nil || k.Version != "6.12.57-1" || f.count(img117+"=6.12.117-1") != 4 {
+		t.Fatalf("after the interrupt: %+v %v, fetched %v", k, err, f.fetched)
 	}
 }

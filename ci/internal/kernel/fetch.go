@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -29,7 +30,58 @@ import (
 //
 // A version (a Debian package version, "6.12.117-1") pins that version:
 // it is used or Fetch fails; there is no fallback.
+//
+// Within one process a Debian resolves each architecture, release, version
+// and set of KVM modules once: a later Fetch of the same returns the same
+// kernel (with the same Fallback) or the same error, without apt, and a
+// package version whose download failed on every try is not tried again
+// for another Fetch either. An interrupted Fetch is not remembered.
 func (d *Debian) Fetch(ctx context.Context, a target.Arch, release, version string) (*Kernel, error) {
+	key := fetchKey{arch: a.Debian, release: release, version: version, modules: strings.Join(d.wanted(a), ",")}
+	d.mu.Lock()
+	prev, ok := d.resolved[key]
+	d.mu.Unlock()
+	if ok {
+		if prev.err != nil {
+			d.logf("warning: debian %s %s: %v (as before in this run; not tried again)", release, a.Debian, prev.err)
+			return nil, fmt.Errorf("%w (as before in this run; not tried again)", prev.err)
+		}
+		if prev.kernel.Fallback != "" {
+			d.logf("warning: debian %s %s: using %s %s, as before in this run: %s", release, a.Debian, prev.kernel.Package, prev.kernel.Version, prev.kernel.Fallback)
+		}
+		return prev.kernel.clone(), nil
+	}
+	k, err := d.fetch(ctx, a, release, version)
+	if ctx.Err() != nil {
+		return k, err
+	}
+	d.mu.Lock()
+	if d.resolved == nil {
+		d.resolved = map[fetchKey]fetched{}
+	}
+	d.resolved[key] = fetched{kernel: k.clone(), err: err}
+	d.mu.Unlock()
+	return k, err
+}
+
+// clone is a copy of k that shares nothing with it (nil for nil).
+func (k *Kernel) clone() *Kernel {
+	if k == nil {
+		return nil
+	}
+	c := *k
+	c.Modules = slices.Clone(k.Modules)
+	c.Builtin = slices.Clone(k.Builtin)
+	return &c
+}
+
+// failedKey names a package version's download in Debian.failed.
+func failedKey(a target.Arch, pkg Package) string {
+	return a.Debian + " " + pkg.Name + "=" + pkg.Version
+}
+
+// fetch is Fetch without the memory of this process.
+func (d *Debian) fetch(ctx context.Context, a target.Arch, release, version string) (*Kernel, error) {
 	f, err := DebianFlavour(a, release)
 	if err != nil {
 		return nil, err
@@ -357,8 +409,25 @@ func (d *Debian) get(ctx context.Context, ar archive, a target.Arch, release str
 	if k, err := loadManifest(dir, release, wanted); err == nil {
 		return k, nil
 	}
+	key := failedKey(a, pkg)
+	d.mu.Lock()
+	prev := d.failed[key]
+	d.mu.Unlock()
+	if prev != nil {
+		return nil, prev
+	}
 	d.logf("downloading %s %s (%s)", pkg.Name, pkg.Version, a.Debian)
 	if err := d.download(ctx, ar, a, release, pkg, wanted, dir, fallback); err != nil {
+		var fe *fetchError
+		if errors.As(err, &fe) {
+			// Failed on every try: not tried again in this process.
+			d.mu.Lock()
+			if d.failed == nil {
+				d.failed = map[string]error{}
+			}
+			d.failed[key] = err
+			d.mu.Unlock()
+		}
 		return nil, err
 	}
 	return loadManifest(dir, release, wanted)

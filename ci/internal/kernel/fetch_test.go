@@ -139,7 +139,7 @@ func TestFetchWithFakeApt(t *testing.T) {
 			t.Errorf("temporary files left: %v", leftovers)
 		}
 		log, _ := os.ReadFile(filepath.Join(dir, "log"))
-		for _, want := range []string{"APT::Architecture=amd64", "Dir::State::status=/dev/null", "Dir::Etc::sourcelist=", "download linux-image-6.1.0-56-cloud-amd64-unsigned=6.1.192-2", "dpkg -x"} {
+		for _, want := range []string{"APT::Architecture=amd64", "Dir::State::status=/dev/null", "Dir::Cache::pkgcache=pkgcache.bin", "Dir::Etc::sourcelist=", "download linux-image-6.1.0-56-cloud-amd64-unsigned=6.1.192-2", "dpkg -x"} {
 			if !strings.Contains(string(log), want) {
 				t.Errorf("tools not called with %q:\n%s", want, log)
 			}
@@ -149,8 +149,10 @@ func TestFetchWithFakeApt(t *testing.T) {
 			t.Errorf("sources.list = %q", src)
 		}
 
-		// Second fetch: lists are fresh and the kernel is cached.
+		// Second fetch, by another process (a Debian of its own): lists
+		// are fresh and the kernel is cached.
 		os.Remove(filepath.Join(dir, "log"))
+		d = &Debian{Cache: cache, HostCodename: "bookworm", Sources: d.Sources, Backoff: time.Millisecond}
 		if _, err := d.Fetch(context.Background(), arch(t, "amd64"), "bookworm", ""); err != nil {
 			t.Fatal(err)
 		}
@@ -186,10 +188,13 @@ func TestAptUpdateFailureRetried(t *testing.T) {
 	dir := fakeTools(t, false)
 	cache := filepath.Join(dir, "cache")
 	var logs []string
-	d := &Debian{Cache: cache, HostCodename: "bookworm",
-		Sources: []Source{{URI: "http://deb.example/debian", Suite: "bookworm"}},
-		Logf:    func(f string, a ...any) { logs = append(logs, fmt.Sprintf(f, a...)) }, Backoff: time.Millisecond}
-	if _, err := d.Fetch(t.Context(), arch(t, "amd64"), "bookworm", ""); err != nil {
+	// Each run is a process of its own: a Debian of its own.
+	newDebian := func() *Debian {
+		return &Debian{Cache: cache, HostCodename: "bookworm",
+			Sources: []Source{{URI: "http://deb.example/debian", Suite: "bookworm"}},
+			Logf:    func(f string, a ...any) { logs = append(logs, fmt.Sprintf(f, a...)) }, Backoff: time.Millisecond}
+	}
+	if _, err := newDebian().Fetch(t.Context(), arch(t, "amd64"), "bookworm", ""); err != nil {
 		t.Fatal(err)
 	}
 	stamp := filepath.Join(cache, "apt", "bookworm-amd64", "updated")
@@ -202,7 +207,7 @@ func TestAptUpdateFailureRetried(t *testing.T) {
 	for run := 1; run <= 2; run++ {
 		os.Remove(filepath.Join(dir, "log"))
 		logs = nil
-		if _, err := d.Fetch(t.Context(), arch(t, "amd64"), "bookworm", ""); err != nil {
+		if _, err := newDebian().Fetch(t.Context(), arch(t, "amd64"), "bookworm", ""); err != nil {
 			t.Fatalf("run %d: %v", run, err)
 		}
 		log, _ := os.ReadFile(filepath.Join(dir, "log"))
@@ -219,7 +224,7 @@ func TestAptUpdateFailureRetried(t *testing.T) {
 
 	// Once it works again, the stamp is renewed and the lists are fresh.
 	t.Setenv("FAKE_APT_UPDATE", "")
-	if _, err := d.Fetch(t.Context(), arch(t, "amd64"), "bookworm", ""); err != nil {
+	if _, err := newDebian().Fetch(t.Context(), arch(t, "amd64"), "bookworm", ""); err != nil {
 		t.Fatal(err)
 	}
 	if st, err := os.Stat(stamp); err != nil || time.Since(st.ModTime()) > time.Hour {
@@ -277,5 +282,34 @@ func TestAptSandbox(t *testing.T) {
 	d := &Debian{euid: func() int { return 0 }, lookupUser: func(string) (*user.User, error) { return nil, user.UnknownUserError("_apt") }}
 	if sb, why := d.sandbox(t.TempDir()); sb != nil || why != "there is no user _apt here" {
 		t.Errorf("no _apt: %v %q", sb, why)
+	}
+}
+
+// The apt state directory keeps its sources.list when it does not change:
+// a newer one makes apt-cache rebuild its binary cache on the next call
+// (a second per call instead of a quarter).
+func TestAptSourcesListKept(t *testing.T) {
+	d := &Debian{Cache: t.TempDir(), HostCodename: "bookworm", Sources: []Source{{URI: "http://deb.example/debian", Suite: "bookworm"}}}
+	a := arch(t, "amd64")
+	if _, err := d.apt(a, "trixie"); err != nil {
+		t.Fatal(err)
+	}
+	list := filepath.Join(d.Cache, "apt", "trixie-amd64", "sources.list")
+	old := time.Now().Add(-time.Hour).Truncate(time.Second)
+	if err := os.Chtimes(list, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.apt(a, "trixie"); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(list); err != nil || !st.ModTime().Equal(old) {
+		t.Errorf("an unchanged sources.list was rewritten (%v)", err)
+	}
+	d.Sources = []Source{{URI: "http://mirror.example/debian", Suite: "bookworm"}}
+	if _, err := d.apt(a, "trixie"); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(list); err != nil || string(b) != "deb http://mirror.example/debian trixie main\n" {
+		t.Errorf("a changed sources.list: %q, %v", b, err)
 	}
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/kvmconform/kvmconform/ci/internal/variant"
 	"github.com/kvmconform/kvmconform/expectations"
 	"github.com/kvmconform/kvmconform/internal/bundle"
+	"github.com/kvmconform/kvmconform/internal/stress"
 )
 
 // Options configure a Runner.
@@ -83,6 +84,29 @@ type Options struct {
 	// BuildTimeout bounds the build of a build:<recipe> kernel (default
 	// 30 minutes).
 	BuildTimeout time.Duration
+	// Stress is the stress specs' budget in the guest (its
+	// $KVMCONFORM_STRESS): nil is DefaultStress, stress.Full their
+	// native depth.
+	Stress *stress.Budget
+}
+
+// DefaultStressCap is the time cap of the stress specs' budget under QEMU
+// unless Options.Stress says otherwise: each stress loop (SIG-6's kicks,
+// MP-X9's repetitions) stops at its native count or after 3 s. Under TCG
+// the native depth costs 20 s of kicks in every row and about 20 s of
+// INIT/SIPI rounds in each amd64 row; 3 s still sends about a thousand
+// kicks per pattern there.
+const DefaultStressCap = 3 * time.Second
+
+// DefaultStress is the budget of DefaultStressCap.
+func DefaultStress() stress.Budget { return stress.Budget{Cap: DefaultStressCap} }
+
+// stressBudget is the budget the guests get.
+func (o Options) stressBudget() stress.Budget {
+	if o.Stress == nil {
+		return DefaultStress()
+	}
+	return *o.Stress
 }
 
 // Target is one boot: an architecture and a kernel.
@@ -360,6 +384,7 @@ type Metadata struct {
 	QEMU          string            `json:"qemu,omitempty"`
 	QEMUCommand   []string          `json:"qemuCommand,omitempty"`
 	RunArgs       []string          `json:"runArgs,omitempty"`
+	Stress        string            `json:"stressBudget,omitempty"` // the guest's $KVMCONFORM_STRESS
 	Bundle        string            `json:"bundle,omitempty"`
 	Started       time.Time         `json:"started"`
 	WallSeconds   float64           `json:"wallSeconds"`
@@ -466,7 +491,8 @@ func (r *Runner) Boot(ctx context.Context, t Target) (row results.Row) {
 		return row
 	}
 
-	cfg := guestconf.Config{Suites: b.areas, RunArgs: r.opt.RunArgs, BudgetSeconds: budget(r.opt.Timeout), Repeat: r.opt.Repeat}
+	cfg := guestconf.Config{Suites: b.areas, RunArgs: r.opt.RunArgs, BudgetSeconds: budget(r.opt.Timeout), Repeat: r.opt.Repeat,
+		Stress: r.opt.stressBudget().String()}
 	spec := initramfs.Spec{Init: b.init, Conform: b.conform, Config: cfg}
 	argv, res, err := r.run(ctx, t, e, &spec, "")
 	if err != nil && res == nil {
@@ -479,7 +505,7 @@ func (r *Runner) Boot(ctx context.Context, t Target) (row results.Row) {
 	k := e.kernel
 	meta := Metadata{Arch: t.Arch.GOARCH, Kernel: t.Kernel, KernelImage: k.Image, KernelPackage: k.Package,
 		PackageVersion: k.Version, KernelFallback: k.Fallback, KernelRelease: k.Release, KVMBuiltin: k.Builtin, KVMModules: []string{},
-		QEMU: qemu.Version(ctx, e.bin), QEMUCommand: argv, RunArgs: r.opt.RunArgs, Bundle: b.bundle, Started: start.UTC(),
+		QEMU: qemu.Version(ctx, e.bin), QEMUCommand: argv, RunArgs: r.opt.RunArgs, Stress: cfg.Stress, Bundle: b.bundle, Started: start.UTC(),
 		Variant: t.Variant, KVMImplementation: e.variant.KVM, KernelBuild: k.Build}
 
 	stage, serr := results.NewStage(filepath.Join(r.opt.Out, t.Dir()))

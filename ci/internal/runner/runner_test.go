@@ -578,6 +578,9 @@ func TestBootGuestInit(t *testing.T) {
 	if m.Kernel != spec || m.KernelPackage != k.Package || m.PackageVersion != k.Version || m.KernelFallback != "" {
 		t.Errorf("metadata kernel %q package %q version %q fallback %q", m.Kernel, m.KernelPackage, m.PackageVersion, m.KernelFallback)
 	}
+	if m.Stress != DefaultStress().String() {
+		t.Errorf("metadata stress budget %q, want the default %s", m.Stress, DefaultStress())
+	}
 }
 
 func TestRepeatRemark(t *testing.T) {

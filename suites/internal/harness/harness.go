@@ -94,8 +94,11 @@ func CreateVM(sys *kvm.System, a arch.Arch) *kvm.VM {
 // it judged.
 // The entry holds the Info itself: its JSON is what package expectations
 // reads to match expectations to the run, its String the representation.
+// An invalid $KVMCONFORM_TIME_SCALE or $KVMCONFORM_STRESS fails the suite
+// set-up first.
 func RecordHost() {
 	CheckTimeScale()
+	CheckStress()
 	info := hostinfo.Read(kvm.DevicePath())
 	probeHost(&info)
 	AddReportEntry("host", info)
