@@ -57,6 +57,10 @@ type task struct {
 	wake   chan struct{} // buffered 1
 }
 
+// spinYieldEvery is how many looks at its task's completion a spinning
+// waiter takes between yields of its P (and reads of the clock).
+const spinYieldEvery = 64
+
 // handoffSpin is how long each side of a hand-off spins before it sleeps,
 // on a machine where spinning can pay off (more than one CPU for Go).
 func handoffSpin() time.Duration {
@@ -158,13 +162,23 @@ func (tk *task) finish(beforeWake func()) {
 // false.
 func (tk *task) wait(d, spin time.Duration) bool {
 	start := time.Now()
-	for end := start.Add(min(spin, d)); time.Now().Before(end); {
-		if tk.done.Load() {
-			return true
+	if spin > 0 {
+		end := start.Add(min(spin, d))
+		for i := 1; ; i++ {
+			if tk.done.Load() {
+				return true
+			}
+			// Spin politely: the goroutine that will end the task (a
+			// kicker) may need this P. Yielding on every look would
+			// cost a trip through the scheduler between the task's
+			// end and this waiter seeing it.
+			if i%spinYieldEvery == 0 {
+				if !time.Now().Before(end) {
+					break
+				}
+				runtime.Gosched()
+			}
 		}
-		// Spin politely: the goroutine that will end the task (a
-		// kicker) may need this P.
-		runtime.Gosched()
 	}
 	left := d - time.Since(start)
 	if left <= 0 {

@@ -26,16 +26,16 @@ type VCPU struct {
 
 	// The bounded KVM_RUN's reusable task and its result: one RunBounded
 	// at a time per vCPU (a second caller would be a bug in any case).
-	runTask  *task
-	runStart time.Time
-	runRes   RunResult
+	// Only the vCPU thread writes runRes, and the caller reads it once
+	// the task is done: a field each side wrote would cross between the
+	// two CPUs' caches twice on every run.
+	runTask *task
+	runRes  RunResult
 }
 
 // kvmRun is the runTask's closure: one KVM_RUN on the vCPU thread.
 func (v *VCPU) kvmRun() {
-	v.runRes.Result = ioctl(v.fd, uapi.KVM_RUN, 0)
-	v.runRes.Elapsed = time.Since(v.runStart)
-	v.runRes.ExitReason = v.run.ExitReason()
+	v.runRes = RunResult{Result: ioctl(v.fd, uapi.KVM_RUN, 0), ExitReason: v.run.ExitReason()}
 }
 
 // ErrStuck is why a VCPU's calls go unanswered once one of its KVM_RUNs did
@@ -279,21 +279,24 @@ func (v *VCPU) RunBounded(d, grace time.Duration) RunResult {
 	if v.runTask == nil {
 		v.runTask = &task{f: v.kvmRun, wake: make(chan struct{}, 1)}
 	}
-	v.runRes = RunResult{ImmediateExit: before, Deadline: d}
-	v.runStart = time.Now()
-	start := v.runStart
+	start := time.Now()
+	result := func() RunResult {
+		res := v.runRes
+		res.ImmediateExit, res.Deadline, res.Elapsed = before, d, time.Since(start)
+		return res
+	}
 	tk := v.runTask
 	v.thread.restart(tk)
 	if tk.wait(d, v.thread.spin) {
-		return v.runRes
+		return result()
 	}
 	v.Kick()
 	giveUp := start.Add(d + grace)
 	for {
 		if tk.wait(50*time.Millisecond, 0) {
+			res := result()
 			v.run.SetImmediateExit(before)
 			v.drainKick()
-			res := v.runRes
 			res.DeadlinePassed = res.Errno == unix.EINTR
 			return res
 		}
