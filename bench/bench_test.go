@@ -28,7 +28,7 @@ func run(b *testing.B, name string) {
 	defer sys.Close()
 	for _, impl := range []string{report.ImplGo, report.ImplHarness} {
 		b.Run(impl, func(b *testing.B) {
-			cfg := report.Config{N: b.N, Kicks: b.N, Warmup: 10}
+			cfg := report.Config{N: b.N, Kicks: b.N, Warmup: 10, CPU: bench.DefaultCPU()}
 			b.ResetTimer()
 			r := bench.RunOne(sys, a, cfg, name, impl)
 			b.StopTimer()

@@ -50,6 +50,56 @@ func spinFor(d time.Duration) {
 	}
 }
 
+// PinThread pins the calling OS thread (locked to its goroutine) to cpu.
+func PinThread(cpu int) error {
+	var set unix.CPUSet
+	set.Set(cpu)
+	if err := unix.SchedSetaffinity(0, &set); err != nil {
+		return fmt.Errorf("pinning the vCPU thread to CPU %d: %w", cpu, err)
+	}
+	return nil
+}
+
+// startCPUs are the CPUs the process could use when it started, read
+// before any thread was pinned (a thread that a pinned one creates
+// inherits its mask, so a later read could see one CPU). Never written.
+var startCPUs = func() (set unix.CPUSet) {
+	if unix.SchedGetaffinity(0, &set) != nil {
+		set.Zero()
+	}
+	return set
+}()
+
+// PlaceAwayFrom lets the calling OS thread run on every CPU the process
+// could use at its start but cpu (if there is another).
+func PlaceAwayFrom(cpu int) error {
+	set := startCPUs
+	set.Clear(cpu)
+	if set.Count() == 0 {
+		return nil
+	}
+	if err := unix.SchedSetaffinity(0, &set); err != nil {
+		return fmt.Errorf("placing the kicker away from CPU %d: %w", cpu, err)
+	}
+	return nil
+}
+
+// DefaultCPU is the CPU a benchmark pins its vCPU threads to: the highest
+// one the process may use, when it may use more than one (so the kicker
+// has another); -1 otherwise.
+func DefaultCPU() int {
+	set := startCPUs
+	if set.Count() < 2 {
+		return -1
+	}
+	for cpu := len(set)*64 - 1; cpu >= 0; cpu-- {
+		if set.IsSet(cpu) {
+			return cpu
+		}
+	}
+	return -1
+}
+
 // NewMachine builds a VM for one of the architecture's guest scenarios with
 // vCPU 0 initialised and at the image's entry (the caller closes the VM).
 func NewMachine(sys *kvm.System, a arch.Arch, scenario string) (*kvm.VM, *kvm.VCPU, error) {
@@ -108,6 +158,12 @@ func RunOne(sys *kvm.System, a arch.Arch, cfg report.Config, name, impl string) 
 		return fail(fmt.Errorf("%s guest: %w", scenario, err))
 	}
 	defer vm.Close()
+	if cfg.CPU >= 0 {
+		v.Do(func() { err = PinThread(cfg.CPU) })
+		if err != nil {
+			return fail(err)
+		}
+	}
 	harness := impl == report.ImplHarness
 	var samples []int64
 	lost := 0
@@ -286,10 +342,19 @@ func (p kickPattern) rawLoop(v *kvm.VCPU, cfg report.Config) ([]int64, int, erro
 	var lost atomic.Int64
 	var abort atomic.Bool
 	kickerDone := make(chan struct{})
+	var placeErr error
 	go func() {
 		defer close(kickerDone)
+		// Never unlocked: a thread whose affinity was changed exits
+		// with the goroutine instead of carrying it into the pool (and
+		// into the C reference's next fork).
 		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
+		if cfg.CPU >= 0 {
+			if placeErr = PlaceAwayFrom(cfg.CPU); placeErr != nil {
+				abort.Store(true)
+				return
+			}
+		}
 		delays := report.NewDelays(cfg.Seed)
 		for i := int64(0); i < int64(total); i++ {
 			for ready.Load() < i {
@@ -338,7 +403,7 @@ func (p kickPattern) rawLoop(v *kvm.VCPU, cfg report.Config) ([]int64, int, erro
 	})
 	abort.Store(true)
 	<-kickerDone
-	return samples, int(lost.Load()), err
+	return samples, int(lost.Load()), errors.Join(placeErr, err)
 }
 
 // harnessLoop is what a spec does: RunFor on the calling goroutine, the

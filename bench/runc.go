@@ -19,6 +19,9 @@ func RunC(ctx context.Context, bin, dir, archName, device string, cfg report.Con
 	cfg = cfg.WithDefaults()
 	args := []string{"-device", device, "-n", fmt.Sprint(cfg.N), "-kicks", fmt.Sprint(cfg.Kicks),
 		"-warmup", fmt.Sprint(cfg.Warmup), "-seed", fmt.Sprint(cfg.Seed)}
+	if cfg.CPU >= 0 {
+		args = append(args, "-cpu", fmt.Sprint(cfg.CPU))
+	}
 	var base uint64
 	for _, sc := range []struct{ scenario, flag, entryFlag string }{
 		{"exit-loop", "-exit-loop", "-exit-entry"},

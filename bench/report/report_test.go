@@ -100,3 +100,29 @@ func TestCombineTakesTheMedianRound(t *testing.T) {
 		t.Errorf("a failed round: %+v", got)
 	}
 }
+
+func TestPairedRatioCancelsASlowPeriod(t *testing.T) {
+	res := func(impl string, round int, p50 int64) report.Result {
+		return report.Result{Name: "x", Impl: impl, Round: round, N: 1, P50: p50}
+	}
+	// Round 2 is a slow period for both; go is 1.2 times C in each round.
+	rounds := []report.Result{res("c", 1, 100), res("c", 2, 300), res("c", 3, 100),
+		res("go", 1, 120), res("go", 2, 360), res("go", 3, 120)}
+	p50 := func(r report.Result) int64 { return r.P50 }
+	c, g := report.Combine(rounds[:3]), report.Combine(rounds[3:])
+	if v, ok := report.PairedRatio(rounds, g, c, p50); !ok || v < 1.199 || v > 1.201 {
+		t.Errorf("paired ratio %v, %v; want 1.2", v, ok)
+	}
+	// The combined medians would say the same here, but not when the slow
+	// period hits the implementations in different rounds' halves:
+	rounds[4].P50 = 130 // go's round 2 was fast
+	if v, _ := report.PairedRatio(rounds, g, c, p50); v < 1.199 || v > 1.201 {
+		t.Errorf("paired ratio %v, want the median 1.2", v)
+	}
+	if v, ok := report.PairedRatio(nil, res("go", 0, 150), res("c", 0, 100), p50); !ok || v != 1.5 {
+		t.Errorf("without rounds: %v, %v", v, ok)
+	}
+	if _, ok := report.PairedRatio(nil, res("go", 0, 150), res("c", 0, 0), p50); ok {
+		t.Error("a zero C value gave a ratio")
+	}
+}

@@ -58,6 +58,9 @@ type Result struct {
 	Mean float64 `json:"mean_ns"`
 	// Err, when set, says why there are no numbers.
 	Err string `json:"error,omitempty"`
+	// Round numbers a per-round result (1, 2, ...; Report.Rounds); 0 in
+	// a combined or single-round result.
+	Round int `json:"round,omitempty"`
 }
 
 // Summarize turns samples (ns) into a Result: nearest-rank percentiles, as
@@ -126,6 +129,12 @@ type Config struct {
 	// median round. On a shared, noisy host a slow period then slows one
 	// round of every implementation, not one implementation's whole run.
 	Rounds int
+	// CPU is the CPU the vCPU thread is pinned to in every implementation
+	// (the kicker threads get the others), or -1: wherever the scheduler
+	// puts them. Unpinned, a vCPU thread that moves between CPUs reloads
+	// KVM's per-CPU state (on kvm_pvm, immediate-exit round trips came in
+	// two modes, 4.4 and 6.5 µs, by placement alone).
+	CPU int
 }
 
 // Check rejects sizes a run cannot use, naming the command-line flag
@@ -140,6 +149,8 @@ func (c Config) Check() error {
 		return fmt.Errorf("-warmup %d: must not be negative", c.Warmup)
 	case c.Seed == 0:
 		return fmt.Errorf("-seed 0: the xorshift sequence needs a non-zero seed")
+	case c.CPU < -1:
+		return fmt.Errorf("-cpu %d: a CPU number, or -1 for no pinning", c.CPU)
 	case c.Rounds < 0:
 		return fmt.Errorf("-rounds %d: must not be negative", c.Rounds)
 	case c.Rounds > c.N || c.Rounds > c.Kicks:
@@ -195,7 +206,9 @@ func Combine(rounds []Result) Result {
 		return Result{Err: "no rounds"}
 	}
 	if len(rounds) == 1 {
-		return rounds[0]
+		r := rounds[0]
+		r.Round = 0
+		return r
 	}
 	r := Result{Name: rounds[0].Name, Impl: rounds[0].Impl, Min: rounds[0].Min}
 	var p50s, p99s []int64
@@ -219,7 +232,37 @@ func Combine(rounds []Result) Result {
 }
 
 // median is the lower median of xs (it sorts xs).
-func median(xs []int64) int64 {
+func median[T int64 | float64](xs []T) T {
 	slices.Sort(xs)
 	return xs[(len(xs)-1)/2]
+}
+
+// PairedRatio is x's metric (P50 or P99 of a Result) as a ratio to c's,
+// taken round by round (the rounds that both have, by Round) and then the
+// median of those ratios: a slow period of the host, which slows every
+// implementation of that round, cancels out. Without common rounds it is
+// the ratio of the combined results. ok is false when c's value is 0.
+func PairedRatio(rounds []Result, x, c Result, metric func(Result) int64) (ratio float64, ok bool) {
+	byRound := map[int]Result{}
+	for _, r := range rounds {
+		if r.Name == c.Name && r.Impl == c.Impl && r.Err == "" {
+			byRound[r.Round] = r
+		}
+	}
+	var ratios []float64
+	for _, r := range rounds {
+		if r.Name != x.Name || r.Impl != x.Impl || r.Err != "" {
+			continue
+		}
+		if cr, found := byRound[r.Round]; found && metric(cr) > 0 {
+			ratios = append(ratios, float64(metric(r))/float64(metric(cr)))
+		}
+	}
+	if len(ratios) > 0 {
+		return median(ratios), true
+	}
+	if metric(c) <= 0 {
+		return 0, false
+	}
+	return float64(metric(x)) / float64(metric(c)), true
 }

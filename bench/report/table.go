@@ -52,8 +52,11 @@ func (r Report) WriteTable(w io.Writer) error {
 		fmt.Fprintf(w, "%s\n", r.CCompiler)
 	}
 	fmt.Fprintf(w, "  %d KVM_RUNs per round trip, %d kicks per kick latency; times per KVM_RUN or kick", r.Config.N, r.Config.Kicks)
+	if r.Config.CPU >= 0 {
+		fmt.Fprintf(w, ";\n  every vCPU thread on CPU %d, the kickers on the others", r.Config.CPU)
+	}
 	if r.Config.Rounds > 1 {
-		fmt.Fprintf(w, ";\n  in %d interleaved rounds (C, go, go-harness each round): p50 and p99 are the median round's", r.Config.Rounds)
+		fmt.Fprintf(w, ";\n  in %d interleaved rounds (C, go, go-harness each round): p50 and p99 are the median round's,\n  p50/C and p99/C the median of the rounds' own ratios", r.Config.Rounds)
 	}
 	fmt.Fprint(w, "\n\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -75,7 +78,9 @@ func (r Report) WriteTable(w io.Writer) error {
 			}
 			p50r, p99r, meanr := "", "", ""
 			if impl != ImplC && hasC && c.Err == "" {
-				p50r, p99r, meanr = ratio(float64(x.P50), float64(c.P50)), ratio(float64(x.P99), float64(c.P99)), ratio(x.Mean, c.Mean)
+				p50r = r.ratio(x, c, func(r Result) int64 { return r.P50 })
+				p99r = r.ratio(x, c, func(r Result) int64 { return r.P99 })
+				meanr = ratio(x.Mean, c.Mean)
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t\n", label, impl, x.N,
 				FormatNS(float64(x.P50)), FormatNS(float64(x.P99)), FormatNS(float64(x.Max)), FormatNS(x.Mean),
@@ -92,6 +97,15 @@ func (r Report) WriteTable(w io.Writer) error {
 	fmt.Fprintf(w, "  %-20s %s\n", "go", "the same loop as C on the vCPU's locked thread: raw ioctl")
 	fmt.Fprintf(w, "  %-20s %s\n", "go-harness", "what a spec does: kvm.VCPU.RunFor and kvm.VCPU.Kick")
 	return nil
+}
+
+// ratio renders PairedRatio over the report's rounds.
+func (r Report) ratio(x, c Result, metric func(Result) int64) string {
+	v, ok := PairedRatio(r.Rounds, x, c, metric)
+	if !ok {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", v)
 }
 
 func ratio(x, c float64) string {

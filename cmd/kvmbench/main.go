@@ -51,6 +51,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.cfg.Warmup, "warmup", 100, "round trips discarded first (kicks: a tenth of it)")
 	fs.Uint64Var(&o.cfg.Seed, "seed", 460, "first state of the kick-delay sequence (not 0)")
 	fs.IntVar(&o.cfg.Rounds, "rounds", 5, "interleaved rounds each measurement is split into (the median round is reported)")
+	fs.IntVar(&o.cfg.CPU, "cpu", bench.DefaultCPU(), "the CPU every implementation's vCPU thread is pinned to, the kickers getting the others (-1: not pinned; default the highest CPU, when there are two or more)")
 	fs.StringVar(&o.cBin, "c", "", "a built C reference binary (default: build bench/cref/csrc/kvmbench.c with -cc)")
 	fs.StringVar(&o.cc, "cc", "gcc", "C compiler for the C reference")
 	fs.BoolVar(&o.skipC, "no-c", false, "do not run the C reference")
@@ -132,7 +133,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	// period of this (shared) host costs one round of each, not one
 	// implementation's whole measurement.
 	rounds := map[[2]string][]report.Result{}
-	add := func(r report.Result) {
+	add := func(round int, r report.Result) {
+		r.Round = round
 		k := [2]string{r.Name, r.Impl}
 		rounds[k] = append(rounds[k], r)
 	}
@@ -141,7 +143,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if cBin != "" {
 			res, err := bench.RunC(ctx, cBin, tmp, a.Name(), sys.Path(), rc)
 			for _, r := range res {
-				add(r)
+				add(i+1, r)
 			}
 			if err != nil {
 				rep.CError = fmt.Sprintf("round %d of %d: %v", i+1, cfg.Rounds, err)
@@ -151,7 +153,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		for _, name := range report.Measurements() {
 			for _, impl := range []string{report.ImplGo, report.ImplHarness} {
-				add(bench.RunOne(sys, a, rc, name, impl))
+				add(i+1, bench.RunOne(sys, a, rc, name, impl))
 			}
 		}
 	}

@@ -15,6 +15,11 @@
  *                        blocked in the thread and unblocked only inside
  *                        KVM_RUN by KVM_SET_SIGNAL_MASK
  *
+ * With -cpu N the vCPU thread runs on CPU N only and the kicker on every
+ * other CPU the process may use (the Go loops are placed the same way), so
+ * that every implementation gets the same placement and KVM's per-CPU
+ * state stays loaded.
+ *
  * A kick's latency runs from the kicker's clock reading just before it kicks
  * to the vCPU thread's reading just after KVM_RUN returned (CLOCK_MONOTONIC).
  * The kicker waits for the vCPU thread to announce each KVM_RUN (polling with
@@ -32,6 +37,7 @@
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -261,9 +267,43 @@ static void poll_pause(void)
 	nanosleep(&ts, NULL);
 }
 
+/* The CPUs the machine has, and the vCPU thread's CPU (-1: not pinned). */
+static cpu_set_t start_cpus;
+static int vcpu_cpu = -1;
+
+static void pin_vcpu_thread(void)
+{
+	if (vcpu_cpu < 0)
+		return;
+	/* Every configured CPU: the mask this process inherited may be the
+	 * one of a pinned thread of its parent; the kernel keeps only the
+	 * CPUs the process's cpuset allows. */
+	CPU_ZERO(&start_cpus);
+	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+	for (long i = 0; i < ncpu && i < CPU_SETSIZE; i++)
+		CPU_SET(i, &start_cpus);
+	cpu_set_t one;
+	CPU_ZERO(&one);
+	CPU_SET(vcpu_cpu, &one);
+	if (sched_setaffinity(0, sizeof one, &one) < 0)
+		die("sched_setaffinity(CPU %d): %s", vcpu_cpu, strerror(errno));
+}
+
+/* The kicker runs on the CPUs the vCPU thread does not (if there are any). */
+static void place_kicker(void)
+{
+	if (vcpu_cpu < 0)
+		return;
+	cpu_set_t others = start_cpus;
+	CPU_CLR(vcpu_cpu, &others);
+	if (CPU_COUNT(&others) > 0 && sched_setaffinity(0, sizeof others, &others) < 0)
+		die("sched_setaffinity(kicker): %s", strerror(errno));
+}
+
 static void *kicker(void *arg)
 {
 	struct kick *k = arg;
+	place_kicker();
 	for (int i = 0; i < k->total; i++) {
 		while (__atomic_load_n(&k->ready, __ATOMIC_ACQUIRE) < i)
 			poll_pause();
@@ -284,6 +324,7 @@ static void *kicker(void *arg)
 }
 
 static void on_kick(int sig) { (void)sig; }
+
 
 static void kick_latency(const char *name, struct vcpu *v, int mask_pattern, int n, int warmup)
 {
@@ -343,7 +384,7 @@ static void kick_latency(const char *name, struct vcpu *v, int mask_pattern, int
 static void usage(void)
 {
 	die("usage: kvmbench-c -exit-loop RAM -exit-entry ADDR -spin RAM -spin-entry ADDR "
-	    "-ram-base ADDR [-n N] [-kicks N] [-warmup N] [-seed N] [-device PATH]");
+	    "-ram-base ADDR [-n N] [-kicks N] [-warmup N] [-seed N] [-cpu N] [-device PATH]");
 }
 
 int main(int argc, char **argv)
@@ -384,11 +425,13 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "-kicks")) kicks = (int)num;
 		else if (!strcmp(a, "-warmup")) warmup = (int)num;
 		else if (!strcmp(a, "-seed")) seed = num;
+		else if (!strcmp(a, "-cpu") && num < CPU_SETSIZE) vcpu_cpu = (int)num;
 		else usage();
 	}
 	if (!exit_ram || !spin_ram || n < 1 || kicks < 1 || seed == 0)
 		usage();
 	rng_seed = seed;
+	pin_vcpu_thread();
 
 	kvm_fd = open(device, O_RDWR | O_CLOEXEC);
 	if (kvm_fd < 0)
