@@ -339,13 +339,7 @@ func (b *Builder) build(ctx context.Context, r Recipe, version string) error {
 	if err := os.Rename(logPath, filepath.Join(stage, buildLog)); err != nil {
 		return fmt.Errorf("kernel cache: %w", err)
 	}
-	if err := os.RemoveAll(dir); err != nil {
-		return fmt.Errorf("kernel cache: %w", err)
-	}
-	if err := os.Rename(stage, dir); err != nil {
-		return fmt.Errorf("kernel cache: %w", err)
-	}
-	return nil
+	return replaceDir(stage, dir)
 }
 
 // buildLog is the build's log in its cache directory.
@@ -423,13 +417,9 @@ type builtManifest struct {
 // wanted modules resolved among the ones it built.
 func (b *Builder) load(ctx context.Context, r Recipe, version string, wanted []string) (*Kernel, error) {
 	dir := b.Dir(r, version)
-	data, err := os.ReadFile(filepath.Join(dir, manifestName))
-	if err != nil {
-		return nil, err
-	}
 	var m builtManifest
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, manifestName), err)
+	if err := readManifest(dir, &m); err != nil {
+		return nil, err
 	}
 	if m.Key != r.Key(version) {
 		return nil, fmt.Errorf("%s: key %s, want %s", dir, m.Key, r.Key(version))

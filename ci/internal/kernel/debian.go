@@ -193,14 +193,24 @@ type manifest struct {
 
 const manifestName = "kernel.json"
 
-func loadManifest(dir, release string, wanted []string) (*Kernel, error) {
-	data, err := os.ReadFile(filepath.Join(dir, manifestName))
+// readManifest decodes the manifest of the cache entry dir into m (a
+// missing file's error satisfies os.IsNotExist).
+func readManifest(dir string, m any) error {
+	path := filepath.Join(dir, manifestName)
+	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
+	if err := json.Unmarshal(data, m); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+func loadManifest(dir, release string, wanted []string) (*Kernel, error) {
 	var m manifest
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, manifestName), err)
+	if err := readManifest(dir, &m); err != nil {
+		return nil, err
 	}
 	if release != "" && m.Release != release {
 		return nil, fmt.Errorf("%s: release %s, want %s", dir, m.Release, release)

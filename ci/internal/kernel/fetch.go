@@ -543,6 +543,11 @@ func (d *Debian) download(ctx context.Context, ar archive, a target.Arch, releas
 	if err := os.WriteFile(filepath.Join(stage, manifestName), data, 0o644); err != nil {
 		return fmt.Errorf("kernel cache: %w", err)
 	}
+	return replaceDir(stage, dir)
+}
+
+// replaceDir puts the staged cache entry stage in place of dir.
+func replaceDir(stage, dir string) error {
 	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("kernel cache: %w", err)
 	}
