@@ -31,6 +31,12 @@
 // measurement reports n, p50, p99, max, min and mean; kicks not answered in
 // 100 ms are counted as lost and repeated, so nothing hangs.
 //
+// On a shared machine each measurement runs in interleaved rounds
+// (report.Config.Rounds: C, go and go-harness take turns), combined as the
+// median round, and the ratios to C are paired by round
+// (report.PairedRatio). Every implementation's vCPU thread is pinned to the
+// same CPU (report.Config.CPU, PinThread), its kickers to the others.
+//
 // The numbers are reported, never asserted: the machine may be shared and
 // noisy. scripts/bench (go run ./cmd/kvmbench natively, go run ./ci bench
 // under QEMU) prints the table; `go test -bench . ./bench` runs the Go loops

@@ -7,6 +7,7 @@
 //
 //	go run ./cmd/kvmbench                # builds the C reference with gcc
 //	go run ./cmd/kvmbench -c ./kvmbench-c -json out/bench.json
+//	go run ./cmd/kvmbench -rounds 9 -cpu -1   # more rounds, nothing pinned
 //
 // Without a usable /dev/kvm it says why in one line and exits 1. Under QEMU
 // with nested KVM: go run ./ci bench --arch amd64 (see ci/).
