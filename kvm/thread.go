@@ -73,7 +73,9 @@ func handoffSpin() time.Duration {
 func startThread(spin time.Duration) *thread {
 	t := &thread{pid: unix.Getpid(), spin: spin, wake: make(chan struct{}, 1)}
 	ready := make(chan int)
+	procs.acquire()
 	go func() {
+		defer procs.release()
 		// Never unlocked: the thread may carry a changed signal mask, so it
 		// exits with the goroutine instead of returning to the pool.
 		runtime.LockOSThread()
