@@ -183,8 +183,32 @@ func (vm *VM) VCPUs() []*VCPU { return vm.vcpus }
 // does nothing (a spec may close its VM early and still have the cleanup
 // that closes it at the end).
 func (vm *VM) Close() error {
-	if vm.closed {
+	fd, mem, ok := vm.detach()
+	if !ok {
 		return nil
+	}
+	return release(fd, mem)
+}
+
+// CloseInBackground is Close with the VM fd's close, where the kernel
+// destroys the VM, and the unmapping of its memory handed to another
+// goroutine (see background): the vCPUs are stopped and closed before it
+// returns, and it waits only while 8 VMs are still being torn down.
+// WaitClosed waits for them and says what failed.
+func (vm *VM) CloseInBackground() {
+	fd, mem, ok := vm.detach()
+	if !ok {
+		return
+	}
+	background.start(func() error { return release(fd, mem) })
+}
+
+// detach stops and closes the vCPUs and hands over the VM fd and memory
+// to release; ok is false when the VM was closed already or one of its
+// vCPUs is stuck (then both stay).
+func (vm *VM) detach() (fd int, mem []*Memory, ok bool) {
+	if vm.closed {
+		return 0, nil, false
 	}
 	stuck := false
 	for _, v := range vm.vcpus {
@@ -192,14 +216,23 @@ func (vm *VM) Close() error {
 		stuck = stuck || v.Stuck()
 	}
 	if stuck {
-		return nil
+		return 0, nil, false
 	}
 	vm.vcpus = nil
 	vm.closed = true
-	err := unix.Close(vm.fd)
-	for _, m := range vm.mem {
+	fd, mem = vm.fd, vm.mem
+	vm.mem = nil
+	return fd, mem, true
+}
+
+// release closes a detached VM's fd, then unmaps its memory.
+func release(fd int, mem []*Memory) error {
+	err := unix.Close(fd)
+	for _, m := range mem {
 		unix.Munmap(m.mapping)
 	}
-	vm.mem = nil
-	return err
+	if err != nil {
+		return fmt.Errorf("closing VM fd %d: %w", fd, err)
+	}
+	return nil
 }

@@ -40,3 +40,45 @@ func TestVMCloseTwice(t *testing.T) {
 		t.Fatalf("the file opened after the first Close (fd %d; the VM had %d) was closed by the second: %v", f.Fd(), fd, err)
 	}
 }
+
+// CloseInBackground stops the vCPUs at once; once WaitClosed has returned
+// the VM's fd and memory are gone, and a later Close does nothing.
+func TestVMCloseInBackground(t *testing.T) {
+	sys, err := Open(DevicePath())
+	if err != nil {
+		t.Skipf("KVM unavailable: %v", err)
+	}
+	defer sys.Close()
+	vm, err := sys.CreateVM(0)
+	if err != nil {
+		t.Skipf("KVM_CREATE_VM: %v", err)
+	}
+	v, err := vm.CreateVCPU(0)
+	if err != nil {
+		t.Fatalf("KVM_CREATE_VCPU: %v", err)
+	}
+	mem, err := vm.AddMemory(0, 0, 1<<16)
+	if err != nil {
+		t.Fatalf("memory: %v", err)
+	}
+	fd, vcpuFd := vm.Fd(), v.Fd()
+	vm.CloseInBackground()
+	if err := WaitClosed(); err != nil {
+		t.Fatalf("WaitClosed: %v", err)
+	}
+	var st unix.Stat_t
+	for _, c := range []struct {
+		what string
+		fd   int
+	}{{"VM", fd}, {"vCPU", vcpuFd}} {
+		if err := unix.Fstat(c.fd, &st); err != unix.EBADF {
+			t.Errorf("the %s fd %d after WaitClosed: fstat = %v, want EBADF", c.what, c.fd, err)
+		}
+	}
+	if err := unix.Madvise(mem.Data, unix.MADV_NORMAL); err != unix.ENOMEM {
+		t.Errorf("the VM's memory after WaitClosed: madvise = %v, want ENOMEM (unmapped)", err)
+	}
+	if err := vm.Close(); err != nil {
+		t.Errorf("Close after CloseInBackground: %v", err)
+	}
+}

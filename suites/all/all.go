@@ -66,7 +66,7 @@ func RunArea(t GinkgoTestingT, a harness.Area, sc types.SuiteConfig, rc types.Re
 	RegisterFailHandler(Fail)
 	sc.FocusFiles = append(sc.FocusFiles, FileFilter(a.Name))
 	BeforeSuite(harness.RecordHost)
-	AfterSuite(harness.ReportAbandoned)
+	AfterSuite(harness.EndSuite)
 	ReportAfterSuite("kvmconform: the area's report", func(r types.Report) {
 		done(AreaReport(r, a.Name))
 	})

@@ -18,4 +18,4 @@ func TestMPState(t *testing.T) {
 
 var _ = BeforeSuite(harness.RecordHost)
 
-var _ = AfterSuite(harness.ReportAbandoned)
+var _ = AfterSuite(harness.EndSuite)

@@ -80,7 +80,7 @@ var _ = Describe("x86 INIT/SIPI sent by a guest and against HLT", Label("x86", "
 func initAgainstHLT(sys *kvm.System, a arch.Arch, rep, rounds int) {
 	GinkgoHelper()
 	m := harness.NewMachine(sys, a, "ap-trampoline", harness.MachineOptions{IRQChip: true})
-	defer m.VM.Close()
+	defer m.VM.CloseInBackground()
 	m.AddVCPUNoEntry(0, arch.InitOptions{})
 	ap := m.AddVCPUNoEntry(1, arch.InitOptions{})
 	initSIPI := func() {

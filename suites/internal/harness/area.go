@@ -11,7 +11,7 @@ import (
 //
 //   - the package's own <area>_suite_test.go (go tool ginkgo ./suites/<area>),
 //     which calls RunSpecs(t, Area.Description, Area.Labels) with the
-//     BeforeSuite (RecordHost) and AfterSuite (ReportAbandoned) every suite
+//     BeforeSuite (RecordHost) and AfterSuite (EndSuite) every suite
 //     has;
 //   - cmd/kvmconform, which links every area (suites/all) into one binary
 //     and runs each area as its own suite with the same description and

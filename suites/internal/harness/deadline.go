@@ -81,6 +81,17 @@ func RunFor(v *kvm.VCPU, d time.Duration) kvm.RunResult {
 	return rr
 }
 
+// EndSuite is every suite's AfterSuite: it reports the abandoned vCPUs
+// (ReportAbandoned), then waits for the VMs whose teardown the specs left
+// running (kvm.WaitClosed; the specs' VMs close in the background) and
+// fails the suite when a close failed.
+func EndSuite() {
+	ReportAbandoned()
+	if err := kvm.WaitClosed(); err != nil {
+		Fail("closing the suite's VMs: " + err.Error())
+	}
+}
+
 // ReportAbandoned says, at the end of a suite, how many vCPUs of this
 // process never came back from KVM_RUN (each also failed its own spec with
 // STUCK): as a report entry and on stderr. Their fds and memory are kept

@@ -72,14 +72,15 @@ func RequireCap(sys *kvm.System, vm *kvm.VM, capability uintptr, name string) ui
 }
 
 // CreateVM creates a VM with the architecture's preparation done, closed
-// when the spec ends.
+// when the spec ends (its vCPUs at once, the VM itself in the background:
+// kvm.VM.CloseInBackground; the suite's EndSuite waits for it).
 func CreateVM(sys *kvm.System, a arch.Arch) *kvm.VM {
 	GinkgoHelper()
 	vm, err := sys.CreateVM(0)
 	if err != nil {
 		Fail(fmt.Sprintf("KVM_CREATE_VM: %v", err))
 	}
-	DeferCleanup(vm.Close)
+	DeferCleanup(vm.CloseInBackground)
 	tuneHandoff(vm)
 	if err := a.PrepareVM(vm); err != nil {
 		Fail(err.Error())

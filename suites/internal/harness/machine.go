@@ -15,7 +15,8 @@ import (
 
 // Machine is a VM built from one guest image (machine.Guest: RAM as the
 // image's architecture lays it out, the image loaded), closed when the spec
-// ends, with vCPUs pointed at its entry and the spec helpers around it.
+// ends (in the background, as CreateVM's), with vCPUs pointed at its entry
+// and the spec helpers around it.
 type Machine struct {
 	Sys *kvm.System
 	*machine.Guest
@@ -40,7 +41,7 @@ func NewMachine(sys *kvm.System, a arch.Arch, scenario string, opts MachineOptio
 	if err != nil {
 		Fail(err.Error())
 	}
-	DeferCleanup(g.VM.Close)
+	DeferCleanup(g.VM.CloseInBackground)
 	tuneHandoff(g.VM)
 	return &Machine{Sys: sys, Guest: g}
 }
