@@ -21,10 +21,11 @@ import (
 const fakeConform = `#!/bin/sh
 PATH=/usr/bin:/bin
 dir=$(dirname "$0")
-areas= out= ajson=
+areas= out= ajson= formats=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--area) areas=$2; shift 2 ;;
+	--formats) formats=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
 	--area-json) ajson=$2; shift 2 ;;
 	*) shift ;;
@@ -34,6 +35,11 @@ if [ -n "$LEGACY" ] && [ -n "$ajson" ]; then
 	echo "flag provided but not defined: -area-json" >&2
 	exit 2
 fi
+if [ -n "$NOFORMATS" ] && [ -n "$formats" ]; then
+	echo "flag provided but not defined: -formats" >&2
+	exit 2
+fi
+echo "${formats:-all}" >> "$dir/formats"
 echo "$areas" >> "$dir/calls"
 n=$(wc -l < "$dir/calls")
 mkdir -p "$out"
@@ -83,7 +89,7 @@ func passEnv(names ...string) []string {
 	return env
 }
 
-var scenario = []string{"FAIL", "NOREPORT", "KILL", "LEGACY"}
+var scenario = []string{"FAIL", "NOREPORT", "KILL", "LEGACY", "NOFORMATS"}
 
 func outcome(runs []guestconf.SuiteRun) map[string][4]int {
 	m := map[string][4]int{}
@@ -154,6 +160,33 @@ func TestRunAreasMissing(t *testing.T) {
 	}
 	if !strings.HasPrefix(runs[2].Error, "no JSON report: ") {
 		t.Errorf("nested never ran: %+v", runs[2])
+	}
+}
+
+// The init asks for no report format but the summary (the host makes the
+// others); a binary without --formats (an old bundle's) is run again
+// without it, once, before the init falls back to one run per area.
+func TestRunAreasFormats(t *testing.T) {
+	for _, tc := range []struct {
+		env     string
+		formats []string
+	}{
+		{"NOFORMATS=", []string{"summary"}},
+		{"NOFORMATS=1", []string{"all"}},
+	} {
+		c, calls := fakeRunner(t, tc.env)
+		runs := c.run([]string{"abi", "kick"}, nil, passEnv(scenario...), time.Time{}, 1)
+		if got := calls(); !reflect.DeepEqual(got, []string{"abi,kick"}) {
+			t.Errorf("%s: calls %q, want one run of both areas", tc.env, got)
+		}
+		b, _ := os.ReadFile(filepath.Join(filepath.Dir(c.bin), "formats"))
+		if got := strings.Fields(string(b)); !reflect.DeepEqual(got, tc.formats) {
+			t.Errorf("%s: the run that ran asked for formats %q, want %q", tc.env, got, tc.formats)
+		}
+		want := map[string][4]int{"abi": {0, 1, 1, 0}, "kick": {0, 1, 1, 0}}
+		if got := outcome(runs); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: exit, runs, passed, error length %v, want %v (%+v)", tc.env, got, want, runs)
+		}
 	}
 }
 

@@ -29,7 +29,7 @@ import (
 	"github.com/kvmconform/kvmconform/suites/all"
 )
 
-const runUsage = `usage: kvmconform run [--label-filter EXPR] [--focus RE]... [--skip RE]... [--area NAME]... [--expect FILE]... [--out DIR] [--area-json DIR] [-v]
+const runUsage = `usage: kvmconform run [--label-filter EXPR] [--focus RE]... [--skip RE]... [--area NAME]... [--expect FILE]... [--out DIR] [--formats LIST] [--area-json DIR] [-v]
 
 Runs the conformance areas (every suites/<area> linked into this binary, or
 those given with --area) against this machine's KVM device
@@ -45,7 +45,9 @@ shipped list and every --expect FILE) and writes into --out:
   metadata.json the run: areas, filters, host, times, each area's process
                 (how long it ran, whether its part of the verdict is OK)
 
-and, with --area-json DIR, each area's own report (as its process wrote it)
+(--formats LIST writes only the formats named, of json, junit, ktap, html
+and summary; metadata.json is always written), and, with --area-json DIR,
+each area's own report (as its process wrote it)
 as DIR/<area>.json as soon as the area ends (the QEMU guest sends those).
 
 Every format carries the host facts: kernel release, KVM modules, CPU vendor
@@ -68,6 +70,7 @@ type runConfig struct {
 	expect      []string
 	out         string
 	areaJSON    string
+	formats     []string // report formats written (runFormats names), metadata.json always
 	verbose     bool
 	timeout     time.Duration
 }
@@ -81,6 +84,7 @@ func runFlags(c *runConfig) *flag.FlagSet {
 	fs.Var(listFlag{values: &c.areas, split: true}, "area", "run only these areas, comma-separated or repeated (default every area: "+strings.Join(all.Names(), ", ")+")")
 	fs.Var(listFlag{values: &c.expect}, "expect", "an expectations file added to the shipped list (repeatable; it must exist)")
 	fs.StringVar(&c.out, "out", filepath.Join("out", "run"), "output directory")
+	fs.Var(listFlag{values: &c.formats, split: true}, "formats", "write only these report formats, comma-separated or repeated: "+strings.Join(runFormats(), ", ")+" (default all; metadata.json is always written)")
 	fs.StringVar(&c.areaJSON, "area-json", "", "also write each area's own Ginkgo JSON report to DIR/<area>.json as soon as the area ends")
 	fs.BoolVar(&c.verbose, "v", false, "verbose Ginkgo output (every spec as it runs)")
 	fs.DurationVar(&c.timeout, "timeout", time.Hour, "time limit of each area (Ginkgo's suite timeout)")
@@ -132,6 +136,14 @@ func parseRun(args []string, stderr io.Writer) (*runConfig, error) {
 	}
 	if c.timeout <= 0 {
 		return nil, fmt.Errorf("--timeout %s: must be positive", c.timeout)
+	}
+	if len(c.formats) == 0 {
+		c.formats = runFormats()
+	}
+	for _, f := range c.formats {
+		if !slices.Contains(runFormats(), f) {
+			return nil, fmt.Errorf("--formats %q: no such format (want %s)", f, strings.Join(runFormats(), ", "))
+		}
 	}
 	return c, nil
 }
@@ -225,14 +237,15 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	for i := range meta.AreaRuns {
 		meta.AreaRuns[i].OK = areaOK(res, meta.AreaRuns[i].Name)
 	}
-	if err := writeRun(c.out, run, &meta, collected); err != nil {
+	written, err := writeRun(c.out, c.formats, run, &meta, collected)
+	if err != nil {
 		fmt.Fprintf(stderr, "kvmconform run: %v\n", err)
 		return 1
 	}
 	var sum strings.Builder
 	_ = reports.WriteSummary(&sum, run)
 	fmt.Fprint(stdout, "\n"+sum.String())
-	fmt.Fprintf(stderr, "kvmconform run: wrote %s (report.json, junit.xml, ktap.txt, report.html, summary.txt) in %.1fs\n", c.out, meta.WallSeconds)
+	fmt.Fprintf(stderr, "kvmconform run: wrote %s (%s) in %.1fs\n", c.out, strings.Join(written, ", "), meta.WallSeconds)
 	if interrupted {
 		fmt.Fprintln(stderr, "kvmconform run: interrupted")
 		return 1
@@ -258,37 +271,48 @@ func areaOK(res *expectations.Result, area string) bool {
 	return true
 }
 
-// writeRun writes every format into dir.
-func writeRun(dir string, run *reports.Run, meta *reports.RunMeta, collected []types.Report) error {
+// runFormats are the report formats kvmconform run can write (--formats),
+// in the order it writes them.
+func runFormats() []string { return []string{"json", "junit", "ktap", "html", "summary"} }
+
+// writeRun writes the formats named (runFormats) and metadata.json into
+// dir; it returns the files it wrote, metadata.json last.
+func writeRun(dir string, formats []string, run *reports.Run, meta *reports.RunMeta, collected []types.Report) ([]string, error) {
 	if collected == nil {
 		collected = []types.Report{}
 	}
 	m := reports.NewMatrix([]*reports.Run{run}, all.Names())
 	title := "kvmconform run: " + run.Label
 	files := []struct {
-		name  string
-		write func(io.Writer) error
+		format string // "" for metadata.json: always written
+		name   string
+		write  func(io.Writer) error
 	}{
-		{reports.ReportFile, func(w io.Writer) error {
+		{"json", reports.ReportFile, func(w io.Writer) error {
 			enc := json.NewEncoder(w)
 			enc.SetIndent("", "  ")
 			return enc.Encode(collected)
 		}},
-		{"junit.xml", func(w io.Writer) error { return reports.WriteJUnit(w, run) }},
-		{"ktap.txt", func(w io.Writer) error { return reports.WriteKTAP(w, m) }},
-		{"report.html", func(w io.Writer) error { return reports.WriteHTML(w, m, title, time.Now()) }},
-		{"summary.txt", func(w io.Writer) error { return reports.WriteSummary(w, run) }},
-		{reports.MetadataFile, func(w io.Writer) error {
+		{"junit", "junit.xml", func(w io.Writer) error { return reports.WriteJUnit(w, run) }},
+		{"ktap", "ktap.txt", func(w io.Writer) error { return reports.WriteKTAP(w, m) }},
+		{"html", "report.html", func(w io.Writer) error { return reports.WriteHTML(w, m, title, time.Now()) }},
+		{"summary", "summary.txt", func(w io.Writer) error { return reports.WriteSummary(w, run) }},
+		{"", reports.MetadataFile, func(w io.Writer) error {
 			enc := json.NewEncoder(w)
 			enc.SetIndent("", "  ")
 			return enc.Encode(meta)
 		}},
 	}
+	var written []string
 	var errs []error
 	for _, f := range files {
+		if f.format != "" && !slices.Contains(formats, f.format) {
+			continue
+		}
 		errs = append(errs, writeFileAtomic(filepath.Join(dir, f.name), f.write))
+		written = append(written, f.name)
 	}
-	return errors.Join(errs...)
+	return written, errors.Join(errs...)
 }
 
 // writeFileAtomic writes a file through a temporary one and a rename, so

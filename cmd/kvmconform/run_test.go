@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -154,6 +155,7 @@ func TestRunUsageErrors(t *testing.T) {
 		{[]string{"--expect", filepath.Join(dir, "waivers.yaml")}, "waivers.yaml does not exist"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 		{[]string{"--out", "/proc/version/x"}, "--out: mkdir /proc/version: not a directory"},
+		{[]string{"--formats", "json,xml"}, `--formats "xml": no such format (want json, junit, ktap, html, summary)`},
 	} {
 		code, _, errs := runCmd(append([]string{"run"}, tc.args...)...)
 		if code != 2 || !strings.Contains(errs, tc.want) || strings.Count(strings.TrimSuffix(errs, "\n"), "\n") != 0 {
@@ -273,6 +275,30 @@ func TestRunAreaJSON(t *testing.T) {
 	}
 	if len(meta.AreaRuns) != 2 || meta.AreaRuns[0].Name != "abi" || meta.AreaRuns[1].Name != "nested" || !meta.AreaRuns[0].OK || !meta.AreaRuns[1].OK {
 		t.Errorf("areaRuns %+v", meta.AreaRuns)
+	}
+}
+
+// TestRunFormats: --formats writes only the formats named, and
+// metadata.json always; the last line says which files were written.
+func TestRunFormats(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	code, stdout, stderr := runCmd("run", "--area", "abi", "--out", out, "--formats", "summary,ktap")
+	if code != 0 {
+		t.Fatalf("exit %d\nstderr: %s\nstdout: %s", code, stderr, stdout)
+	}
+	entries, err := os.ReadDir(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if want := []string{"ktap.txt", "metadata.json", "summary.txt"}; !slices.Equal(names, want) {
+		t.Errorf("--formats summary,ktap wrote %q, want %q", names, want)
+	}
+	if !strings.Contains(stderr, "(ktap.txt, summary.txt, metadata.json)") {
+		t.Errorf("stderr does not name the files written:\n%s", stderr)
 	}
 }
 
