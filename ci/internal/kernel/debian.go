@@ -138,6 +138,8 @@ type Debian struct {
 	Tries   int
 	Backoff time.Duration
 
+	// now stands in for time.Now in tests (the not-in-pool memory).
+	now func() time.Time
 	// open and sleep stand in for apt and for waiting in tests.
 	open  func(a target.Arch, release string) (archive, error)
 	sleep func(ctx context.Context, d time.Duration) error

@@ -542,12 +542,53 @@ func TestFetchRemembersFailedDownloads(t *testing.T) {
 	if f.count(img117+"=6.12.117-1") != tries || len(*waits) != nwaits {
 		t.Errorf("tried 6.12.117-1 %d times (was %d), waits %v", f.count(img117+"=6.12.117-1"), tries, *waits)
 	}
-	// Another process (a Debian of its own) tries again: the mirror may
-	// have caught up.
-	d, _, _ = debianWith(t, d.Cache, f)
-	f.pool[img117+"=6.12.117-1"] = []error{nil}
-	if k, err := d.Fetch(t.Context(), ppc, "trixie", ""); err != nil || k.Version != "6.12.117-1" || k.Fallback != "" {
-		t.Fatalf("next process: %+v %v", k, err)
+	// Another process (a Debian of its own) sharing the cache does not
+	// ask for the version the pool did not have for NotInPoolTTL, and
+	// says so in the fallback; after it, or with --refresh, it asks.
+	for _, tc := range []struct {
+		name      string
+		after     time.Duration
+		refresh   bool
+		wantFetch bool
+	}{
+		{"next process", time.Hour, false, false},
+		{"next process with --refresh", time.Hour, true, true},
+		{"a process after the TTL", NotInPoolTTL + time.Minute, false, true},
+	} {
+		f := trixiePPC(t, img117+"=6.12.117-1")
+		d, _, _ := debianWith(t, t.TempDir(), f)
+		seenAt := time.Now().Add(-time.Minute)
+		d.now = func() time.Time { return seenAt }
+		if _, err := d.Fetch(t.Context(), ppc, "trixie", ""); err != nil {
+			t.Fatal(err)
+		}
+		f.pool[img117+"=6.12.117-1"] = []error{nil}
+		d, _, _ = debianWith(t, d.Cache, f)
+		d.Refresh = tc.refresh
+		d.now = func() time.Time { return seenAt.Add(tc.after) }
+		before := f.count(img117 + "=6.12.117-1")
+		k, err := d.Fetch(t.Context(), ppc, "trixie", "")
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		fetched := f.count(img117+"=6.12.117-1") > before
+		want := "404 Not Found at " + seenAt.UTC().Format(time.RFC3339) + ", remembered: not asked again before " + seenAt.Add(NotInPoolTTL).UTC().Format(time.RFC3339)
+		switch {
+		case fetched != tc.wantFetch:
+			t.Errorf("%s: asked for 6.12.117-1: %v, want %v", tc.name, fetched, tc.wantFetch)
+		case tc.wantFetch && (k.Version != "6.12.117-1" || k.Fallback != ""):
+			t.Errorf("%s: got %s, fallback %q; want 6.12.117-1", tc.name, k.Version, k.Fallback)
+		case !tc.wantFetch && (k.Version != "6.12.57-1" || !strings.Contains(k.Fallback, want)):
+			t.Errorf("%s: got %s, fallback %q; want the cached 6.12.57-1 and %q", tc.name, k.Version, k.Fallback, want)
+		}
+		if tc.wantFetch {
+			// Fetched: forgotten.
+			if _, err := os.Stat(filepath.Join(d.Cache, "kernels", "ppc64el", notInPoolFile)); err != nil {
+				t.Errorf("%s: %v", tc.name, err)
+			} else if m := d.notInPoolMemo("ppc64el").read(); len(m) != 0 {
+				t.Errorf("%s: still remembered after the fetch: %v", tc.name, m)
+			}
+		}
 	}
 }
 

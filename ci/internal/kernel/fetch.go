@@ -147,7 +147,10 @@ func reason(err error, name string) string {
 			tries = fmt.Sprintf(", %d tries", fe.tries)
 		}
 	}
-	if notInPool.MatchString(s) {
+	if fe != nil && !fe.seenAt.IsZero() {
+		s = fmt.Sprintf("404 Not Found at %s, remembered: not asked again before %s (--refresh asks)",
+			fe.seenAt.UTC().Format(time.RFC3339), fe.seenAt.Add(NotInPoolTTL).UTC().Format(time.RFC3339))
+	} else if notInPool.MatchString(s) {
 		s = "404 Not Found"
 	} else if i := strings.LastIndex(s, "E: "); i >= 0 {
 		s = s[i+len("E: "):]
@@ -162,8 +165,9 @@ func reason(err error, name string) string {
 
 // fetchError is a download that failed on each of its tries.
 type fetchError struct {
-	err   error
-	tries int
+	err    error
+	tries  int
+	seenAt time.Time // a 404 remembered from this time (poolMemo), not asked for now
 }
 
 func (e *fetchError) Error() string {
@@ -416,19 +420,35 @@ func (d *Debian) get(ctx context.Context, ar archive, a target.Arch, release str
 	if prev != nil {
 		return nil, prev
 	}
+	memo := d.notInPoolMemo(a.Debian)
+	if !d.Refresh {
+		if err := memo.seen(pkg); err != nil {
+			return nil, err // the fallback's warning says it
+		}
+	}
 	d.logf("downloading %s %s (%s)", pkg.Name, pkg.Version, a.Debian)
 	if err := d.download(ctx, ar, a, release, pkg, wanted, dir, fallback); err != nil {
 		var fe *fetchError
 		if errors.As(err, &fe) {
-			// Failed on every try: not tried again in this process.
+			// Failed on every try: not tried again in this process,
+			// and, when the pool does not have it, not by the runs
+			// of the next hours either.
 			d.mu.Lock()
 			if d.failed == nil {
 				d.failed = map[string]error{}
 			}
 			d.failed[key] = err
 			d.mu.Unlock()
+			if notInPool.MatchString(err.Error()) {
+				if merr := memo.update(pkg, true); merr != nil {
+					d.logf("warning: %v", merr)
+				}
+			}
 		}
 		return nil, err
+	}
+	if err := memo.update(pkg, false); err != nil {
+		d.logf("warning: %v", err)
 	}
 	return loadManifest(dir, release, wanted)
 }
