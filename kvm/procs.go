@@ -18,11 +18,16 @@ import (
 // on a futex until one is handed to it (exitsyscall, stoplockedm). That is
 // a wake-up in the middle of every measured exit it hits, and sysmon,
 // retaking on every tick, never slows its 20 µs polling down. Measured
-// natively on kvm_pvm (2 CPUs, 2,200 raw kicks, the vCPU thread's
-// voluntary context switches): 91-145 sleeps with GOMAXPROCS 2, the kick
-// p99 1.5-2.1 times C's; 0-4 with one P more per vCPU thread. With an
-// idle P always there, sysmon leaves a system call shorter than 10 ms
-// alone, and a longer one's thread takes an idle P when it returns.
+// natively on kvm_pvm (2 CPUs; kvmbench, 2,200 raw kicks; the vCPU
+// thread's voluntary context switches): 91-145 sleeps with GOMAXPROCS 2,
+// 0-4 with one P more per vCPU thread; over 11 interleaved runs the raw
+// kick's p99 went from 1.47 and 1.64 times C's (median) to 1.22 and 1.26.
+// With an idle P always there, sysmon leaves a system call shorter than
+// 10 ms alone, and a longer one's thread takes an idle P when it returns.
+// The cost: a goroutine made runnable starts at once on a P of its own,
+// so on a host with few CPUs a spinning waiter, a kicker and a vCPU can
+// share a CPU (the harness's kick p99 went from 2.2-3.0 to 4.2-4.6 times
+// C's; its p50 did not move).
 //
 // GOMAXPROCS is process-wide, and so is this count (procs): the one piece
 // of package-level mutable state, guarded by its mutex. The first
