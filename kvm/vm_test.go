@@ -7,18 +7,26 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// A second Close of a VM must not close its old fd number again: by then
-// it can belong to another file.
-func TestVMCloseTwice(t *testing.T) {
+// testVM creates a VM on the KVM device, skipping the test where there is
+// none; the device is closed when the test ends.
+func testVM(t *testing.T) *VM {
+	t.Helper()
 	sys, err := Open(DevicePath())
 	if err != nil {
 		t.Skipf("KVM unavailable: %v", err)
 	}
-	defer sys.Close()
+	t.Cleanup(func() { sys.Close() })
 	vm, err := sys.CreateVM(0)
 	if err != nil {
 		t.Skipf("KVM_CREATE_VM: %v", err)
 	}
+	return vm
+}
+
+// A second Close of a VM must not close its old fd number again: by then
+// it can belong to another file.
+func TestVMCloseTwice(t *testing.T) {
+	vm := testVM(t)
 	if _, err := vm.CreateVCPU(0); err != nil {
 		t.Fatalf("KVM_CREATE_VCPU: %v", err)
 	}
@@ -44,15 +52,7 @@ func TestVMCloseTwice(t *testing.T) {
 // CloseInBackground stops the vCPUs at once; once WaitClosed has returned
 // the VM's fd and memory are gone, and a later Close does nothing.
 func TestVMCloseInBackground(t *testing.T) {
-	sys, err := Open(DevicePath())
-	if err != nil {
-		t.Skipf("KVM unavailable: %v", err)
-	}
-	defer sys.Close()
-	vm, err := sys.CreateVM(0)
-	if err != nil {
-		t.Skipf("KVM_CREATE_VM: %v", err)
-	}
+	vm := testVM(t)
 	v, err := vm.CreateVCPU(0)
 	if err != nil {
 		t.Fatalf("KVM_CREATE_VCPU: %v", err)
