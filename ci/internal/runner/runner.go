@@ -94,8 +94,9 @@ type Options struct {
 // unless Options.Stress says otherwise: each stress loop (SIG-6's kicks,
 // MP-X9's repetitions) stops at its native count or after 3 s. Under TCG
 // the native depth costs 20 s of kicks in every row and about 20 s of
-// INIT/SIPI rounds in each amd64 row; 3 s still sends about a thousand
-// kicks per pattern there.
+// INIT/SIPI rounds in each amd64 row; 3 s still sends 640-1,340 kicks
+// per pattern there (2,500-3,300 in the amd64 rows) and 2-4 repetitions of
+// MP-X9.
 const DefaultStressCap = 3 * time.Second
 
 // DefaultStress is the budget of DefaultStressCap.
