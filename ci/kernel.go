@@ -54,7 +54,7 @@ func parseKernel(args []string, stderr io.Writer) (*kernelConfig, error) {
 	fs := flag.NewFlagSet("kernel", flag.ContinueOnError)
 	fs.StringVar(&c.cache, "cache", "", "cache for kernels (default $XDG_CACHE_HOME/kvmconform or ~/.cache/kvmconform)")
 	fs.StringVar(&c.out, "out", "", "also copy the kernel image and modules here (with --config-only: where the config goes; default out/kernels/<recipe>)")
-	fs.BoolVar(&c.configOnly, "config-only", false, "only configure the kernel (allnoconfig, the recipe's fragment, olddefconfig) and write config-<release>")
+	fs.BoolVar(&c.configOnly, "config-only", false, "only configure the kernel (allnoconfig with the recipe's fragment as its fixed values) and write config-<release>")
 	fs.DurationVar(&c.timeout, "build-timeout", 30*time.Minute, "deadline of the build; it is killed then")
 	if err := parseFlags(fs, args, kernelUsage, stderr); err != nil {
 		return nil, err

@@ -11,6 +11,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/kvmconform/kvmconform/ci/internal/nice"
 )
 
 // InitPackage is the import path of the guest init.
@@ -41,6 +43,9 @@ type Builder struct {
 	Out string
 	// Logf reports progress; may be nil.
 	Logf func(format string, args ...any)
+	// Nice, if positive, is the go command's niceness (package nice): a
+	// cross-build started ahead of the row that needs it.
+	Nice int
 }
 
 // Suite is one suite package: an area of the conformance binary.
@@ -77,7 +82,8 @@ func (b *Builder) goCmd(ctx context.Context, dir, goarch string, args ...string)
 	if err != nil {
 		return "", fmt.Errorf("go command not found: %w", err)
 	}
-	cmd := exec.CommandContext(ctx, bin, args...)
+	name, argv := nice.Command(b.Nice, bin, args...)
+	cmd := exec.CommandContext(ctx, name, argv...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch)
 	var stdout, stderr bytes.Buffer

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kvmconform/kvmconform/ci/internal/nice"
 	"github.com/kvmconform/kvmconform/ci/internal/target"
 )
 
@@ -67,6 +68,11 @@ type Builder struct {
 	TempDir string
 	// Logf reports progress; may be nil.
 	Logf func(format string, args ...any)
+	// Nice, if positive, is the build script's niceness (package nice):
+	// a matrix builds the kernel while its other rows run, and the
+	// compilers must not take the CPUs from their guests. The installer
+	// runs at the caller's priority.
+	Nice int
 
 	// installed and run stand in for dpkg-query and for running the
 	// installer and the build script in tests.
@@ -217,7 +223,7 @@ func (b *Builder) install(ctx context.Context, r Recipe, missing []string) error
 	}
 	ictx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	err = b.exec(ictx, log, syscall.SIGTERM, b.Deps, append([]string{"--only"}, missing...)...)
+	err = b.exec(ictx, log, syscall.SIGTERM, 0, b.Deps, append([]string{"--only"}, missing...)...)
 	log.Close()
 	switch {
 	case err == nil:
@@ -303,7 +309,7 @@ func (b *Builder) build(ctx context.Context, r Recipe, version string) error {
 	start := time.Now()
 	bctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	err = b.exec(bctx, log, syscall.SIGKILL, "bash", script, r.Tarball, config, src, stage)
+	err = b.exec(bctx, log, syscall.SIGKILL, b.Nice, "bash", script, r.Tarball, config, src, stage)
 	elapsed := time.Since(start)
 	fmt.Fprintf(log, "# exit: %v after %s\n", err, elapsed.Round(time.Second))
 	log.Close()
@@ -384,12 +390,14 @@ func truncate(s string, n int) string {
 }
 
 // exec runs a program in a session of its own (no terminal: sudo cannot
-// stop to ask for a password) with its output into log; when ctx ends,
-// its whole process group gets sig (make's children too).
-func (b *Builder) exec(ctx context.Context, log io.Writer, sig syscall.Signal, name string, args ...string) error {
+// stop to ask for a password) at niceness prio (0: the caller's) with its
+// output into log; when ctx ends, its whole process group gets sig (make's
+// children too).
+func (b *Builder) exec(ctx context.Context, log io.Writer, sig syscall.Signal, prio int, name string, args ...string) error {
 	if b.run != nil {
 		return b.run(ctx, log, name, args...)
 	}
+	name, args = nice.Command(prio, name, args...)
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.Env = append(os.Environ(), "LC_ALL=C", "DEBIAN_FRONTEND=noninteractive")
@@ -469,7 +477,7 @@ func (b *Builder) Config(ctx context.Context, r Recipe, outDir string) (string, 
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	if err := b.exec(cctx, &log, syscall.SIGKILL, "bash", script, r.Tarball, config, src, out, "--config-only"); err != nil {
+	if err := b.exec(cctx, &log, syscall.SIGKILL, 0, "bash", script, r.Tarball, config, src, out, "--config-only"); err != nil {
 		return "", fmt.Errorf("configuring %s failed (%v): %s", r.What, err, truncate(strings.TrimSpace(log.String()), 2000))
 	}
 	cfgs, _ := filepath.Glob(filepath.Join(out, "config-*"))

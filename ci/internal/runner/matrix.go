@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kvmconform/kvmconform/ci/internal/kernel"
+	"github.com/kvmconform/kvmconform/ci/internal/nice"
 	"github.com/kvmconform/kvmconform/ci/internal/results"
 	"github.com/kvmconform/kvmconform/ci/internal/target"
 	"github.com/kvmconform/kvmconform/ci/internal/variant"
@@ -83,8 +85,8 @@ func MatrixCrossOnly() []target.Arch {
 // MatrixOptions choose how a matrix runs.
 type MatrixOptions struct {
 	// Jobs is how many rows run at once (default 1: one QEMU at a time).
-	// Builds of one GOARCH and kernel downloads still happen one at a
-	// time; only the boots overlap.
+	// Kernel downloads and builds still happen one at a time, and so
+	// does the build of one GOARCH's binaries; only the boots overlap.
 	Jobs int
 	// Shard selects a deterministic slice of the matrix (the zero value:
 	// all of it).
@@ -170,6 +172,13 @@ func matrixEntries() []matrixEntry {
 // cross-builds and vets the architectures without an emulation path. It
 // prints one progress line per finished row to progress and returns the
 // rows in matrix order.
+//
+// What only a cold run does starts at once, ahead of the rows that need
+// it (see startAhead): every row's kernel download, one after the other,
+// and at the lowest CPU priority the cross-builds and then the kernel
+// builds. The rows run in matrix order, except that those on a kernel
+// the runner builds run last (runOrder), to give that build the other
+// rows' time.
 func (r *Runner) Matrix(ctx context.Context, progress io.Writer, opt MatrixOptions) []results.Row {
 	var es []matrixEntry
 	for k, e := range matrixEntries() {
@@ -177,7 +186,17 @@ func (r *Runner) Matrix(ctx context.Context, progress io.Writer, opt MatrixOptio
 			es = append(es, e)
 		}
 	}
-	return runMatrix(ctx, len(es), opt.Jobs, progress, func(ctx context.Context, i int) results.Row {
+	order := runOrder(es)
+	actx, stop := context.WithCancel(ctx)
+	r.ahead = r.startAhead(actx, es, order)
+	defer func() {
+		// Every row has taken what it needed: what is left (a row
+		// that failed before its kernel) is not needed.
+		stop()
+		r.ahead.wait()
+		r.ahead = nil
+	}()
+	return runMatrix(ctx, len(es), opt.Jobs, progress, order, func(ctx context.Context, i int) results.Row {
 		if t := es[i].target; t != nil {
 			return r.Boot(ctx, *t)
 		}
@@ -185,17 +204,111 @@ func (r *Runner) Matrix(ctx context.Context, progress io.Writer, opt MatrixOptio
 	})
 }
 
-// runMatrix runs row(0..n-1), jobs at a time, and returns the rows in
-// order; a row not started because ctx ended is left out.
-func runMatrix(ctx context.Context, n, jobs int, progress io.Writer, row func(context.Context, int) results.Row) []results.Row {
+// runOrder is the order in which the matrix runs its entries: matrix
+// order, with the boots on a kernel the runner builds (build:<recipe>)
+// moved to the end, so that the build, started ahead at a low priority,
+// has the time of every other row.
+func runOrder(es []matrixEntry) []int {
+	var order, last []int
+	for i, e := range es {
+		if e.target != nil && strings.HasPrefix(e.target.Kernel, kernel.BuildPrefix) {
+			last = append(last, i)
+		} else {
+			order = append(order, i)
+		}
+	}
+	return append(order, last...)
+}
+
+// kernelJob names the job of ahead that resolves t's kernel.
+func kernelJob(t Target) string { return "kernel " + t.Dir() }
+
+// startAhead starts, in the order the rows will run (order), the work
+// that only a cold run has to do and that the rows would otherwise do one
+// at a time, each when it starts: in one lane every row's Debian kernel
+// (apt-get update, the download; bound by the network), in another the
+// cross-builds of each GOARCH's binaries, and after them, in a third, the
+// build:<recipe> kernels (both at nice.Lowest, so that they take what CPU
+// the running guest leaves). A warm run finds all of it cached and does
+// next to nothing here. Rows that boot nothing (the notes) or whose
+// emulator is missing get nothing ahead: they fail or note as before.
+func (r *Runner) startAhead(ctx context.Context, es []matrixEntry, order []int) *ahead {
+	gb := r.buildLow
+	if gb == nil {
+		gb = r.build
+	}
+	kb := r.kbuildLow
+	if kb == nil {
+		kb = r.kbuild
+	}
+	var builds, fetches, kernels []laneJob
+	var what []string
+	built := map[string]bool{}
+	cross := func(goarch string) {
+		if built[goarch] || gb == nil {
+			return
+		}
+		built[goarch] = true
+		builds = append(builds, laneJob{run: func(ctx context.Context) (any, error) {
+			_, err := r.binariesWith(ctx, goarch, gb)
+			return nil, err
+		}})
+	}
+	for _, i := range order {
+		e := es[i]
+		if e.cross != nil {
+			cross(e.cross.GOARCH)
+			continue
+		}
+		t := *e.target
+		v, err := variant.Lookup(t.Arch.GOARCH, t.Variant)
+		if err != nil || t.Kernel == "" || v.UnavailableFor(t.Kernel) != "" {
+			continue
+		}
+		if _, err := r.emulator(t); err != nil {
+			continue
+		}
+		cross(t.Arch.GOARCH)
+		job := laneJob{key: kernelJob(t)}
+		switch {
+		case strings.HasPrefix(t.Kernel, kernel.BuildPrefix):
+			job.run = func(ctx context.Context) (any, error) { return r.kernel(ctx, t, kb) }
+			kernels = append(kernels, job)
+			what = append(what, t.Kernel)
+		case strings.HasPrefix(t.Kernel, "debian:"):
+			job.run = func(ctx context.Context) (any, error) { return r.Kernel(ctx, t) }
+			fetches = append(fetches, job)
+		}
+	}
+	a := newAhead()
+	if len(builds)+len(fetches)+len(kernels) == 0 {
+		return a
+	}
+	r.logf("ahead of the rows: %d Debian kernel(s) (cached or downloaded); the binaries of %d GOARCH(es)%s, built at nice %d",
+		len(fetches), len(builds), strings.Join(append([]string{""}, what...), " and "), nice.Lowest)
+	a.lane(ctx, nil, fetches)
+	crossBuilt := a.lane(ctx, nil, builds)
+	a.lane(ctx, crossBuilt, kernels)
+	return a
+}
+
+// runMatrix runs row(i) for each i in order (0..n-1 if order is nil),
+// jobs at a time, and returns the rows in index order; a row not started
+// because ctx ended is left out.
+func runMatrix(ctx context.Context, n, jobs int, progress io.Writer, order []int, row func(context.Context, int) results.Row) []results.Row {
 	jobs = max(jobs, 1)
+	if order == nil {
+		for i := range n {
+			order = append(order, i)
+		}
+	}
 	rows := make([]results.Row, n)
 	ran := make([]bool, n)
 	var mu sync.Mutex
 	finished := 0
 	sem := make(chan struct{}, jobs)
 	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
+	for _, i := range order {
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():

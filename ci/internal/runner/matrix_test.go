@@ -64,7 +64,7 @@ func TestRunMatrixJobs(t *testing.T) {
 	for _, jobs := range []int{1, 3} {
 		var running, peak, started atomic.Int32
 		var progress bytes.Buffer
-		rows := runMatrix(t.Context(), 7, jobs, &progress, func(_ context.Context, i int) results.Row {
+		rows := runMatrix(t.Context(), 7, jobs, &progress, nil, func(_ context.Context, i int) results.Row {
 			started.Add(1)
 			n := running.Add(1)
 			for {
@@ -99,7 +99,7 @@ func TestRunMatrixJobs(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if rows := runMatrix(ctx, 5, 2, &bytes.Buffer{}, func(context.Context, int) results.Row { return results.Row{} }); len(rows) != 0 {
+	if rows := runMatrix(ctx, 5, 2, &bytes.Buffer{}, nil, func(context.Context, int) results.Row { return results.Row{} }); len(rows) != 0 {
 		t.Errorf("a cancelled matrix ran %d rows", len(rows))
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/kvmconform/kvmconform/ci/internal/guestconf"
 	"github.com/kvmconform/kvmconform/ci/internal/initramfs"
 	"github.com/kvmconform/kvmconform/ci/internal/kernel"
+	"github.com/kvmconform/kvmconform/ci/internal/nice"
 	"github.com/kvmconform/kvmconform/ci/internal/qemu"
 	"github.com/kvmconform/kvmconform/ci/internal/results"
 	"github.com/kvmconform/kvmconform/ci/internal/target"
@@ -146,16 +147,33 @@ type Runner struct {
 	build  *gobuild.Builder
 	debian *kernel.Debian
 	kbuild kernelBuilder
-	built  map[string]*builtArch
-	// buildMu, fetchMu and kbuildMu serialise builds, kernel downloads
-	// and kernel builds when the matrix boots several rows at once
-	// (MatrixOptions.Jobs).
+	// buildLow and kbuildLow are build and kbuild at the lowest CPU
+	// priority (nice.Lowest), for the builds a matrix starts ahead of
+	// its rows; nil: build and kbuild.
+	buildLow  *gobuild.Builder
+	kbuildLow kernelBuilder
+	// built holds each GOARCH's binaries, built once (guarded by
+	// buildMu; each entry's own lock is held while it is built, so that
+	// one GOARCH's build does not hold up the rows of another).
+	built map[string]*archBuild
+	// fetchMu and kbuildMu serialise kernel downloads and kernel builds
+	// when the matrix boots several rows at once (MatrixOptions.Jobs)
+	// or fetches kernels ahead of its rows.
 	buildMu, fetchMu, kbuildMu sync.Mutex
+	// ahead is the work the running matrix started ahead of its rows
+	// (nil outside Matrix).
+	ahead *ahead
 	// after is the clock of the boot deadline (nil: real timers); tests
 	// replace it to end a boot when the guest has shown a hang.
 	after func(time.Duration) <-chan time.Time
 	// tmpLock holds tmp's flock (see makeTempDir).
 	tmpLock *os.File
+}
+
+// archBuild is one GOARCH's binaries, b nil until they are built.
+type archBuild struct {
+	mu sync.Mutex
+	b  *builtArch
 }
 
 type builtArch struct {
@@ -178,7 +196,7 @@ func New(opt Options) (*Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Runner{opt: opt, tmp: tmp, tmpLock: lock, built: map[string]*builtArch{}}
+	r := &Runner{opt: opt, tmp: tmp, tmpLock: lock, built: map[string]*archBuild{}}
 	for _, d := range swept {
 		r.logf("removed %s, left by a runner that is gone", d)
 	}
@@ -187,6 +205,9 @@ func New(opt Options) (*Runner, error) {
 	}
 	r.build = &gobuild.Builder{Dir: opt.SuiteDir, Pattern: opt.SuitePattern, InitDir: opt.InitDir,
 		Out: filepath.Join(tmp, "build"), Logf: r.logf}
+	low := *r.build
+	low.Nice = nice.Lowest
+	r.buildLow = &low
 	srcs, codename := opt.Sources, opt.HostCodename
 	if srcs == nil {
 		srcs = kernel.HostSources("/etc/apt")
@@ -205,7 +226,10 @@ func New(opt Options) (*Runner, error) {
 			return nil, err
 		}
 	}
-	r.kbuild = &kernel.Builder{Cache: opt.Cache, Deps: deps, Timeout: opt.BuildTimeout, TempDir: tmp, Logf: r.logf}
+	kb := &kernel.Builder{Cache: opt.Cache, Deps: deps, Timeout: opt.BuildTimeout, TempDir: tmp, Logf: r.logf}
+	kbLow := *kb
+	kbLow.Nice = nice.Lowest
+	r.kbuild, r.kbuildLow = kb, &kbLow
 	return r, nil
 }
 
@@ -229,6 +253,11 @@ func (r *Runner) logf(format string, args ...any) {
 // kernel.ErrBuildInputs when its inputs cannot be installed), or the image
 // file given.
 func (r *Runner) Kernel(ctx context.Context, t Target) (*kernel.Kernel, error) {
+	return r.kernel(ctx, t, r.kbuild)
+}
+
+// kernel is Kernel with a build:<recipe> kernel built by kb.
+func (r *Runner) kernel(ctx context.Context, t Target, kb kernelBuilder) (*kernel.Kernel, error) {
 	v, err := variant.Lookup(t.Arch.GOARCH, t.Variant)
 	if err != nil {
 		return nil, err
@@ -244,7 +273,7 @@ func (r *Runner) Kernel(ctx context.Context, t Target) (*kernel.Kernel, error) {
 		}
 		r.kbuildMu.Lock()
 		defer r.kbuildMu.Unlock()
-		return r.kbuild.Build(ctx, rc, v.Modules)
+		return kb.Build(ctx, rc, v.Modules)
 	}
 	spec, ok, err := kernel.ParseDebianSpec(t.Kernel)
 	if !ok {
@@ -291,37 +320,54 @@ func KernelLabel(spec string) string {
 	}, filepath.Base(spec))
 }
 
+// binaries returns goarch's guest init and conformance binary, built once
+// (by the row that needs them first, or ahead of it by the matrix).
 func (r *Runner) binaries(ctx context.Context, goarch string) (*builtArch, error) {
-	r.buildMu.Lock() // one build at a time: rows of one GOARCH share it
-	defer r.buildMu.Unlock()
-	if b, ok := r.built[goarch]; ok {
-		return b, nil
+	return r.binariesWith(ctx, goarch, r.build)
+}
+
+// binariesWith is binaries built by gb, if they are not built yet.
+func (r *Runner) binariesWith(ctx context.Context, goarch string, gb *gobuild.Builder) (*builtArch, error) {
+	r.buildMu.Lock()
+	if r.built == nil {
+		r.built = map[string]*archBuild{}
+	}
+	ab := r.built[goarch]
+	if ab == nil {
+		ab = &archBuild{}
+		r.built[goarch] = ab
+	}
+	r.buildMu.Unlock()
+	ab.mu.Lock() // rows of one GOARCH share its build
+	defer ab.mu.Unlock()
+	if ab.b != nil {
+		return ab.b, nil
 	}
 	b := &builtArch{init: r.opt.Init}
 	if b.init == "" {
 		var err error
-		if b.init, err = r.build.Init(ctx, goarch); err != nil {
+		if b.init, err = gb.Init(ctx, goarch); err != nil {
 			return nil, err
 		}
 		if r.opt.Bundle != "" {
 			if err := r.fromBundle(goarch, b); err != nil {
 				return nil, err
 			}
-			r.built[goarch] = b
+			ab.b = b
 			return b, nil
 		}
-		suites, err := r.build.List(ctx, goarch)
+		suites, err := gb.List(ctx, goarch)
 		if err != nil {
 			return nil, err
 		}
 		for _, s := range suites {
 			b.areas = append(b.areas, s.Name)
 		}
-		if b.conform, err = r.build.Conform(ctx, goarch); err != nil {
+		if b.conform, err = gb.Conform(ctx, goarch); err != nil {
 			return nil, err
 		}
 	}
-	r.built[goarch] = b
+	ab.b = b
 	return b, nil
 }
 
@@ -576,8 +622,28 @@ type emulator struct {
 	kernel  *kernel.Kernel
 }
 
-// resolve finds t's emulator (it must be installed) and fetches its kernel.
+// resolve finds t's emulator (it must be installed) and fetches its kernel
+// (or takes the one the matrix fetched ahead).
 func (r *Runner) resolve(ctx context.Context, t Target) (*emulator, error) {
+	e, err := r.emulator(t)
+	if err != nil {
+		return nil, err
+	}
+	if v, ok, err := r.ahead.take(ctx, kernelJob(t)); ok {
+		if err != nil {
+			return nil, err
+		}
+		e.kernel = v.(*kernel.Kernel)
+		return e, nil
+	}
+	if e.kernel, err = r.Kernel(ctx, t); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// emulator finds t's emulator (it must be installed), without its kernel.
+func (r *Runner) emulator(t Target) (*emulator, error) {
 	if !t.Arch.Bootable() {
 		return nil, fmt.Errorf("%s: %s", t.Arch.GOARCH, t.Arch.NoKVM)
 	}
@@ -597,11 +663,7 @@ func (r *Runner) resolve(ctx context.Context, t Target) (*emulator, error) {
 	if err != nil {
 		return nil, err
 	}
-	k, err := r.Kernel(ctx, t)
-	if err != nil {
-		return nil, err
-	}
-	return &emulator{variant: v, machine: m, bin: bin, kernel: k}, nil
+	return &emulator{variant: v, machine: m, bin: bin}, nil
 }
 
 // run completes spec (the kernel's KVM modules, whether the guest must find
