@@ -195,3 +195,19 @@ func TestMatrixBuildsKernelAhead(t *testing.T) {
 		t.Errorf("row %+v", row)
 	}
 }
+
+// TestCrossOnlyTakesItsVet: a cross-only row takes the build and vet the
+// matrix ran ahead (here a vet error) instead of running its own (the
+// runner here has no builder: running one would panic).
+func TestCrossOnlyTakesItsVet(t *testing.T) {
+	s390x := mustArch(t, "s390x")
+	r := &Runner{ahead: newAhead()}
+	r.ahead.lane(t.Context(), nil, []laneJob{{key: vetJob("s390x"), run: func(context.Context) (any, error) {
+		return nil, errors.New("vet: ./kvm: boom")
+	}}})
+	row := r.CrossOnly(t.Context(), s390x)
+	r.ahead.wait()
+	if row.Err == nil || row.Err.Error() != "vet: ./kvm: boom" || row.Arch != "s390x" {
+		t.Errorf("row %+v, want the vet error from ahead", row)
+	}
+}

@@ -176,7 +176,7 @@ func matrixEntries() []matrixEntry {
 // What only a cold run does starts at once, ahead of the rows that need
 // it (see startAhead): every row's kernel download, one after the other,
 // and at the lowest CPU priority the cross-builds and then the kernel
-// builds. The rows run in matrix order, except that those on a kernel
+// builds and the cross-only rows' vets. The rows run in matrix order, except that those on a kernel
 // the runner builds run last (runOrder), to give that build the other
 // rows' time.
 func (r *Runner) Matrix(ctx context.Context, progress io.Writer, opt MatrixOptions) []results.Row {
@@ -220,6 +220,9 @@ func runOrder(es []matrixEntry) []int {
 	return append(order, last...)
 }
 
+// vetJob names the job of ahead that builds and vets a cross-only GOARCH.
+func vetJob(goarch string) string { return "vet " + goarch }
+
 // kernelJob names the job of ahead that resolves t's kernel.
 func kernelJob(t Target) string { return "kernel " + t.Dir() }
 
@@ -227,9 +230,10 @@ func kernelJob(t Target) string { return "kernel " + t.Dir() }
 // that only a cold run has to do and that the rows would otherwise do one
 // at a time, each when it starts: in one lane every row's Debian kernel
 // (apt-get update, the download; bound by the network), in another the
-// cross-builds of each GOARCH's binaries, and after them, in a third, the
-// build:<recipe> kernels (both at nice.Lowest, so that they take what CPU
-// the running guest leaves). A warm run finds all of it cached and does
+// cross-builds of each booted GOARCH's binaries, and after them, in a
+// third, the build:<recipe> kernels and beside those, in a fourth, the
+// cross-only rows' builds and vets (all at nice.Lowest, so that they take
+// what CPU the running guest leaves). A warm run finds all of it cached and does
 // next to nothing here. Rows that boot nothing (the notes) or whose
 // emulator is missing get nothing ahead: they fail or note as before.
 func (r *Runner) startAhead(ctx context.Context, es []matrixEntry, order []int) *ahead {
@@ -241,23 +245,34 @@ func (r *Runner) startAhead(ctx context.Context, es []matrixEntry, order []int) 
 	if kb == nil {
 		kb = r.kbuild
 	}
-	var builds, fetches, kernels []laneJob
+	var builds, vets, fetches, kernels []laneJob
 	var what []string
 	built := map[string]bool{}
-	cross := func(goarch string) {
+	cross := func(goarch string, crossOnly bool) {
 		if built[goarch] || gb == nil {
 			return
 		}
 		built[goarch] = true
-		builds = append(builds, laneJob{run: func(ctx context.Context) (any, error) {
-			_, err := r.binariesWith(ctx, goarch, gb)
-			return nil, err
+		if !crossOnly {
+			builds = append(builds, laneJob{run: func(ctx context.Context) (any, error) {
+				_, err := r.binariesWith(ctx, goarch, gb)
+				return nil, err
+			}})
+			return
+		}
+		// A cross-only row's build and vet (a minute or more per
+		// GOARCH when cold), whose result the row takes.
+		vets = append(vets, laneJob{key: vetJob(goarch), run: func(ctx context.Context) (any, error) {
+			if _, err := r.binariesWith(ctx, goarch, gb); err != nil {
+				return nil, err
+			}
+			return nil, gb.Vet(ctx, goarch)
 		}})
 	}
 	for _, i := range order {
 		e := es[i]
 		if e.cross != nil {
-			cross(e.cross.GOARCH)
+			cross(e.cross.GOARCH, true)
 			continue
 		}
 		t := *e.target
@@ -268,7 +283,7 @@ func (r *Runner) startAhead(ctx context.Context, es []matrixEntry, order []int) 
 		if _, err := r.emulator(t); err != nil {
 			continue
 		}
-		cross(t.Arch.GOARCH)
+		cross(t.Arch.GOARCH, false)
 		job := laneJob{key: kernelJob(t)}
 		switch {
 		case strings.HasPrefix(t.Kernel, kernel.BuildPrefix):
@@ -281,14 +296,15 @@ func (r *Runner) startAhead(ctx context.Context, es []matrixEntry, order []int) 
 		}
 	}
 	a := newAhead()
-	if len(builds)+len(fetches)+len(kernels) == 0 {
+	if len(builds)+len(vets)+len(fetches)+len(kernels) == 0 {
 		return a
 	}
-	r.logf("ahead of the rows: %d Debian kernel(s) (cached or downloaded); the binaries of %d GOARCH(es)%s, built at nice %d",
-		len(fetches), len(builds), strings.Join(append([]string{""}, what...), " and "), nice.Lowest)
+	r.logf("ahead of the rows: %d Debian kernel(s) (cached or downloaded); the binaries of %d GOARCH(es)%s, built at nice %d; then the vet of %d cross-only GOARCH(es)",
+		len(fetches), len(builds), strings.Join(append([]string{""}, what...), " and "), nice.Lowest, len(vets))
 	a.lane(ctx, nil, fetches)
 	crossBuilt := a.lane(ctx, nil, builds)
 	a.lane(ctx, crossBuilt, kernels)
+	a.lane(ctx, crossBuilt, vets)
 	return a
 }
 
