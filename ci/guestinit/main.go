@@ -63,7 +63,7 @@ func main() {
 }
 
 func logf(format string, args ...any) {
-	fmt.Fprintf(os.Stdout, "kvmconform-init: "+format+"\n", args...)
+	fmt.Fprintf(os.Stdout, guestconf.InitLinePrefix+format+"\n", args...)
 }
 
 func run() int {
@@ -72,6 +72,7 @@ func run() int {
 		logf("%v", err)
 	}
 	meta := guestconf.Meta{UptimeAtInit: uptime()}
+	logf("up %.2f s after the kernel started", meta.UptimeAtInit) // the host's sign that the guest booted
 
 	cfg, err := readConfig()
 	if err != nil {

@@ -15,6 +15,10 @@ const (
 	ConformBinary = "kvmconform"
 	// ModulesDir holds the kernel modules to load, named NN-name.ko[.xz].
 	ModulesDir = "/modules"
+	// InitLinePrefix starts every console line of the guest init; the
+	// first, "kvmconform-init: up ...", is printed as soon as it runs and
+	// tells the host that the guest booted.
+	InitLinePrefix = "kvmconform-init: "
 
 	// FrameMeta carries a Meta document.
 	FrameMeta = "meta.json"

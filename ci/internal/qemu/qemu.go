@@ -170,6 +170,12 @@ type Result struct {
 	// longer than RunOptions.MaxConsole; Console then starts with a line
 	// saying so.
 	ConsoleDropped int64
+	// BootTimedOut is set when QEMU was killed at RunOptions.BootDeadline,
+	// no console line having been recognised as booted.
+	BootTimedOut bool
+	// EarlierBoots, set by a caller that booted again after a
+	// BootTimedOut, says how each earlier boot ended.
+	EarlierBoots []string
 }
 
 // tailBuffer keeps the last max bytes written to it.
@@ -218,6 +224,11 @@ type RunOptions struct {
 	// Grace (default 10 s) to exit on its own before it is killed.
 	Done  func(line string) bool
 	Grace time.Duration
+	// Booted recognises a console line that shows the guest has booted
+	// (its init runs); BootDeadline (0: none) kills QEMU when no such
+	// line came by then, counted from the start (Result.BootTimedOut).
+	Booted       func(line string) bool
+	BootDeadline time.Duration
 	// Console, if set, also receives the console output as it arrives.
 	Console io.Writer
 	// After starts the Deadline and Grace timers (nil: time.After). Tests
@@ -284,11 +295,12 @@ func Run(ctx context.Context, argv []string, o RunOptions) (*Result, error) {
 	var mu sync.Mutex
 	console := tailBuffer{max: o.MaxConsole}
 	finished := make(chan struct{})
+	booted := make(chan struct{})
 	readDone := make(chan struct{})
 	go func() {
 		defer close(readDone)
 		r := bufio.NewReaderSize(stdout, 64*1024)
-		seen := false
+		seen, up := false, false
 		// line is the current line (its last maxDoneLine bytes) for
 		// Done; a chunk is a line or, of a longer one, a buffer's worth.
 		var line []byte
@@ -298,19 +310,25 @@ func Run(ctx context.Context, argv []string, o RunOptions) (*Result, error) {
 				mu.Lock()
 				console.Write(chunk)
 				mu.Unlock()
-				if o.Console != nil {
-					_, _ = o.Console.Write(chunk)
-				}
 				line = append(line, chunk...)
 				if len(line) > maxDoneLine {
 					line = line[:copy(line, line[len(line)-maxDoneLine:])]
 				}
 				if chunk[len(chunk)-1] == '\n' || err != nil && err != bufio.ErrBufferFull {
+					if !up && o.Booted != nil && o.Booted(string(line)) {
+						up = true
+						close(booted)
+					}
 					if !seen && o.Done != nil && o.Done(string(line)) {
 						seen = true
 						close(finished)
 					}
 					line = line[:0]
+				}
+				// Copied after the checks, so that a reader of
+				// Console that sees a line sees what Run made of it.
+				if o.Console != nil {
+					_, _ = o.Console.Write(chunk)
 				}
 			}
 			if err != nil && err != bufio.ErrBufferFull {
@@ -329,6 +347,11 @@ func Run(ctx context.Context, argv []string, o RunOptions) (*Result, error) {
 		after = time.After
 	}
 	deadline := after(o.Deadline)
+	var bootDeadline <-chan time.Time
+	if o.BootDeadline > 0 && o.Booted != nil {
+		bootDeadline = after(o.BootDeadline)
+	}
+	up := (<-chan struct{})(booted)
 	var grace <-chan time.Time
 	var cancelled error
 	fin := (<-chan struct{})(finished)
@@ -338,9 +361,22 @@ wait:
 		case err := <-waitErr:
 			res.ExitErr = err
 			break wait
+		case <-up:
+			up, bootDeadline = nil, nil
+		case <-bootDeadline:
+			select {
+			case <-booted: // it came with the deadline
+				up, bootDeadline = nil, nil
+				continue
+			default:
+			}
+			res.BootTimedOut = true
+			_ = cmd.Process.Kill()
+			res.ExitErr = <-waitErr
+			break wait
 		case <-fin:
 			res.Finished = true
-			fin = nil
+			fin, bootDeadline = nil, nil
 			grace = after(o.Grace)
 		case <-grace:
 			_ = cmd.Process.Kill()

@@ -184,6 +184,41 @@ func TestRunDeadlineAndDone(t *testing.T) {
 		}
 	})
 
+	t.Run("no boot by the boot deadline", func(t *testing.T) {
+		// A real 10ms boot deadline against a script that never says
+		// it booted; the hour-long deadline does not matter.
+		booted := func(l string) bool { return strings.HasPrefix(l, "init:") }
+		res, err := Run(ctx, []string{sh, "-c", "echo firmware; exec sleep 3600"}, RunOptions{
+			Deadline: time.Hour, Booted: booted, BootDeadline: 10 * time.Millisecond})
+		if err != nil || !res.BootTimedOut || res.TimedOut || res.ExitErr == nil || !strings.Contains(string(res.Console), "firmware") {
+			t.Fatalf("boot hang: %+v %v", res, err)
+		}
+	})
+
+	t.Run("booted before the boot deadline", func(t *testing.T) {
+		// The boot deadline comes (fake clock) once the init's line was
+		// printed: it no longer counts, and the run ends by itself.
+		w := newWatch("init: up")
+		calls := 0
+		after := func(d time.Duration) <-chan time.Time {
+			calls++
+			c := make(chan time.Time, 1)
+			if calls == 2 { // the boot deadline: once the line is out
+				go func() { <-w.seen; c <- time.Now() }()
+			}
+			return c // the deadline and the grace: never
+		}
+		res, err := Run(ctx, []string{sh, "-c", "echo init: up; sleep 0.2; echo DONE"}, RunOptions{
+			Deadline: time.Hour, Console: w, After: after,
+			Booted:       func(l string) bool { return strings.HasPrefix(l, "init:") },
+			BootDeadline: time.Hour,
+			Done:         func(l string) bool { return strings.HasPrefix(l, "DONE") },
+		})
+		if err != nil || res.BootTimedOut || res.TimedOut || !res.Finished || res.ExitErr != nil {
+			t.Fatalf("booted: %+v %v", res, err)
+		}
+	})
+
 	t.Run("cancelled", func(t *testing.T) {
 		w := newWatch("started")
 		cctx, cancel := context.WithCancel(ctx)

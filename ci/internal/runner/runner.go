@@ -426,25 +426,28 @@ type Metadata struct {
 	// KernelBuild says how a build:<recipe> kernel was made: the
 	// recipe, the source package and version, the cache key and
 	// directory, the build's log, and whether this run built it.
-	KernelBuild   *kernel.Build     `json:"kernelBuild,omitempty"`
-	ProcVersion   string            `json:"procVersion,omitempty"`
-	KVMModules    []string          `json:"kvmModules"`
-	KVMBuiltin    []string          `json:"kvmBuiltin,omitempty"`
-	KVMAPIVersion int               `json:"kvmApiVersion"`
-	QEMU          string            `json:"qemu,omitempty"`
-	QEMUCommand   []string          `json:"qemuCommand,omitempty"`
-	RunArgs       []string          `json:"runArgs,omitempty"`
-	Stress        string            `json:"stressBudget,omitempty"` // the guest's $KVMCONFORM_STRESS
-	Bundle        string            `json:"bundle,omitempty"`
-	Started       time.Time         `json:"started"`
-	WallSeconds   float64           `json:"wallSeconds"`
-	BootSeconds   float64           `json:"bootSeconds,omitempty"`
-	Counts        results.Counts    `json:"counts"`
-	Suites        []SuiteResult     `json:"suites"`
-	Error         string            `json:"error,omitempty"`
-	Guest         *guestconf.Meta   `json:"guest,omitempty"`
-	Frames        map[string]string `json:"frameErrors,omitempty"`
-	Expectations  *ExpectationsMeta `json:"expectations,omitempty"`
+	KernelBuild   *kernel.Build `json:"kernelBuild,omitempty"`
+	ProcVersion   string        `json:"procVersion,omitempty"`
+	KVMModules    []string      `json:"kvmModules"`
+	KVMBuiltin    []string      `json:"kvmBuiltin,omitempty"`
+	KVMAPIVersion int           `json:"kvmApiVersion"`
+	QEMU          string        `json:"qemu,omitempty"`
+	QEMUCommand   []string      `json:"qemuCommand,omitempty"`
+	RunArgs       []string      `json:"runArgs,omitempty"`
+	Stress        string        `json:"stressBudget,omitempty"` // the guest's $KVMCONFORM_STRESS
+	Bundle        string        `json:"bundle,omitempty"`
+	Started       time.Time     `json:"started"`
+	WallSeconds   float64       `json:"wallSeconds"`
+	BootSeconds   float64       `json:"bootSeconds,omitempty"`
+	// EarlierBoots are the boots of this row that did not reach the
+	// guest init and were killed before the one reported.
+	EarlierBoots []string          `json:"earlierBoots,omitempty"`
+	Counts       results.Counts    `json:"counts"`
+	Suites       []SuiteResult     `json:"suites"`
+	Error        string            `json:"error,omitempty"`
+	Guest        *guestconf.Meta   `json:"guest,omitempty"`
+	Frames       map[string]string `json:"frameErrors,omitempty"`
+	Expectations *ExpectationsMeta `json:"expectations,omitempty"`
 
 	// Variant is the target's variant ("" for the architecture's
 	// default), KVMImplementation what it runs and KVMMode the mode the
@@ -592,6 +595,10 @@ func (r *Runner) Boot(ctx context.Context, t Target) (row results.Row) {
 	if k.Fallback != "" {
 		row.Remark = strings.TrimSpace("kernel " + k.Version + " (fallback, see metadata.json) " + row.Remark)
 	}
+	if n := len(res.EarlierBoots); n > 0 {
+		meta.EarlierBoots = res.EarlierBoots
+		row.Remark = strings.TrimSpace(fmt.Sprintf("booted %d times (see metadata.json) ", n+1) + row.Remark)
+	}
 	if k.Build != nil && !k.Build.Cached {
 		row.Remark = strings.TrimSpace(fmt.Sprintf("kernel %s built in %s", k.Release, (time.Duration(k.Build.Seconds)*time.Second).Round(time.Second)) + " " + row.Remark)
 	}
@@ -700,9 +707,38 @@ func (r *Runner) run(ctx context.Context, t Target, e *emulator, spec *initramfs
 		msg += " to run " + job
 	}
 	r.logf("%s", msg)
-	res, err := qemu.Run(ctx, argv, qemu.RunOptions{Deadline: r.opt.Timeout, Done: frame.IsExitLine, Console: r.opt.Console, After: r.after})
-	return argv, res, err
+	opts := qemu.RunOptions{Deadline: r.opt.Timeout, Done: frame.IsExitLine, Console: r.opt.Console, After: r.after,
+		Booted: isInitLine, BootDeadline: bootDeadline(r.opt.Timeout)}
+	var earlier []string
+	for boot := 1; ; boot++ {
+		res, err := qemu.Run(ctx, argv, opts)
+		if err != nil || !res.BootTimedOut || boot == maxBoots {
+			if res != nil {
+				res.EarlierBoots = earlier
+			}
+			return argv, res, err
+		}
+		// The kernel never reached the init: nothing of KVM or of the
+		// suites ran yet. Seen once in a cold matrix (riscv64, the
+		// console ending in OpenSBI's banner) while the kvm-pr kernel
+		// built beside it; it booted again at once.
+		note := fmt.Sprintf("boot %d did not reach the init within %s, QEMU killed (console tail: %s)", boot, opts.BootDeadline, qemu.Tail(res.Console, 3))
+		r.logf("warning: %s %s: %s; booting again", what, t.Kernel, note)
+		earlier = append(earlier, note)
+	}
 }
+
+// maxBoots is how many times a row boots a guest whose kernel does not
+// reach the init (RunOptions.BootDeadline) before it fails.
+const maxBoots = 2
+
+// bootDeadline is how long a guest may take to reach its init: half the
+// row's deadline, at most 2 minutes (a boot takes 1-15 s here, skiboot's
+// included).
+func bootDeadline(timeout time.Duration) time.Duration { return min(timeout/2, 2*time.Minute) }
+
+// isInitLine recognises a console line of the guest init.
+func isInitLine(line string) bool { return strings.Contains(line, guestconf.InitLinePrefix) }
 
 // budget is the guest's time for the suites: the host deadline less room for
 // booting and sending the reports.
@@ -921,6 +957,9 @@ func stripTimestamp(l string) string {
 // a guest that stopped without the exit marker.
 func (r *Runner) bootFailure(res *qemu.Result, dec *frame.Result, qemuName string, vital func(frame string) bool) error {
 	tail := qemu.Tail(res.Console, 8)
+	if res.BootTimedOut {
+		return fmt.Errorf("guest hang before the init: no init line within %s of each of %d boots, QEMU killed; console tail: %s", bootDeadline(r.opt.Timeout), len(res.EarlierBoots)+1, tail)
+	}
 	if res.TimedOut {
 		return fmt.Errorf("guest hang: no exit marker within the host deadline of %s, QEMU killed; console tail: %s", r.opt.Timeout, tail)
 	}
