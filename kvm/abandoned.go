@@ -12,8 +12,8 @@ type AbandonedVCPU struct {
 	Since time.Time // when the watchdog gave up on it
 }
 
-// abandoned is the one piece of process-wide state in this package, and on
-// purpose: an abandoned vCPU's thread may come back out of KVM_RUN at any
+// abandoned is process-wide state (as are procs, the GOMAXPROCS
+// reservation, and background, the VMs being torn down), on purpose: an abandoned vCPU's thread may come back out of KVM_RUN at any
 // time until the process exits, and then reads its kvm_run mapping (and
 // KVM may touch the VM's memory before that), so those must outlive every
 // spec, every VM and every Close. Keeping the vCPUs here keeps them

@@ -29,8 +29,8 @@ import (
 // share a CPU (the harness's kick p99 went from 2.2-3.0 to 4.2-4.6 times
 // C's; its p50 did not move).
 //
-// GOMAXPROCS is process-wide, and so is this count (procs): the one piece
-// of package-level mutable state, guarded by its mutex. The first
+// GOMAXPROCS is process-wide, and so is this count (procs), guarded by its
+// mutex. The first
 // reservation remembers the GOMAXPROCS it found (the user's setting, or the
 // runtime's default) and the last release restores it.
 type procReservation struct {
