@@ -6,9 +6,31 @@ import (
 	"time"
 )
 
+// quiesce waits until the only vCPU threads left are the abandoned ones
+// (which never exit): the threads of earlier tests' vCPUs exit after
+// their Close returned, and each exit changes GOMAXPROCS.
+func quiesce(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		procs.mu.Lock()
+		n := procs.n
+		procs.mu.Unlock()
+		stuck := len(Abandoned())
+		if n == stuck {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d vCPU threads still live 10 s on (%d abandoned)", n, stuck)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // TestProcReservation: every live vCPU thread adds one P, and GOMAXPROCS
 // is back where it was once the last one has exited.
 func TestProcReservation(t *testing.T) {
+	quiesce(t)
 	base := runtime.GOMAXPROCS(0)
 	var r procReservation
 	r.acquire()
@@ -30,6 +52,7 @@ func TestProcReservation(t *testing.T) {
 // TestProcReservationCap: past maxExtraProcs, more threads add no P, and
 // releasing them gives none back until the count is under the cap again.
 func TestProcReservationCap(t *testing.T) {
+	quiesce(t)
 	base := runtime.GOMAXPROCS(0)
 	var r procReservation
 	for range maxExtraProcs + 3 {
@@ -55,6 +78,7 @@ func TestProcReservationCap(t *testing.T) {
 // TestThreadHoldsAP: a vCPU thread holds its P from its start until it
 // has exited.
 func TestThreadHoldsAP(t *testing.T) {
+	quiesce(t)
 	base := runtime.GOMAXPROCS(0)
 	th := startThread(0)
 	if got := runtime.GOMAXPROCS(0); got != base+1 {
