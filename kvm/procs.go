@@ -30,9 +30,9 @@ import (
 // C's; its p50 did not move).
 //
 // GOMAXPROCS is process-wide, and so is this count (procs), guarded by its
-// mutex. The first
-// reservation remembers the GOMAXPROCS it found (the user's setting, or the
-// runtime's default) and the last release restores it.
+// mutex. The first reservation remembers the GOMAXPROCS it found (the
+// user's setting, or the runtime's default) and the last release restores
+// it.
 type procReservation struct {
 	mu   sync.Mutex
 	base int // GOMAXPROCS before the first reservation

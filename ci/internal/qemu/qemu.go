@@ -300,7 +300,7 @@ func Run(ctx context.Context, argv []string, o RunOptions) (*Result, error) {
 	go func() {
 		defer close(readDone)
 		r := bufio.NewReaderSize(stdout, 64*1024)
-		seen, up := false, false
+		sawDone, sawBoot := false, false
 		// line is the current line (its last maxDoneLine bytes) for
 		// Done; a chunk is a line or, of a longer one, a buffer's worth.
 		var line []byte
@@ -315,12 +315,12 @@ func Run(ctx context.Context, argv []string, o RunOptions) (*Result, error) {
 					line = line[:copy(line, line[len(line)-maxDoneLine:])]
 				}
 				if chunk[len(chunk)-1] == '\n' || err != nil && err != bufio.ErrBufferFull {
-					if !up && o.Booted != nil && o.Booted(string(line)) {
-						up = true
+					if !sawBoot && o.Booted != nil && o.Booted(string(line)) {
+						sawBoot = true
 						close(booted)
 					}
-					if !seen && o.Done != nil && o.Done(string(line)) {
-						seen = true
+					if !sawDone && o.Done != nil && o.Done(string(line)) {
+						sawDone = true
 						close(finished)
 					}
 					line = line[:0]
@@ -351,7 +351,7 @@ func Run(ctx context.Context, argv []string, o RunOptions) (*Result, error) {
 	if o.BootDeadline > 0 && o.Booted != nil {
 		bootDeadline = after(o.BootDeadline)
 	}
-	up := (<-chan struct{})(booted)
+	bootLine := (<-chan struct{})(booted)
 	var grace <-chan time.Time
 	var cancelled error
 	fin := (<-chan struct{})(finished)
@@ -361,12 +361,12 @@ wait:
 		case err := <-waitErr:
 			res.ExitErr = err
 			break wait
-		case <-up:
-			up, bootDeadline = nil, nil
+		case <-bootLine:
+			bootLine, bootDeadline = nil, nil
 		case <-bootDeadline:
 			select {
 			case <-booted: // it came with the deadline
-				up, bootDeadline = nil, nil
+				bootLine, bootDeadline = nil, nil
 				continue
 			default:
 			}

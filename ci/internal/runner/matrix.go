@@ -175,10 +175,10 @@ func matrixEntries() []matrixEntry {
 //
 // What only a cold run does starts at once, ahead of the rows that need
 // it (see startAhead): every row's kernel download, one after the other,
-// and at the lowest CPU priority the cross-builds and then the kernel
-// builds and the cross-only rows' vets. The rows run in matrix order, except that those on a kernel
-// the runner builds run last (runOrder), to give that build the other
-// rows' time.
+// and at the lowest CPU priority the cross-builds, then the kernel builds
+// and the cross-only rows' vets. The rows run in matrix order, except
+// that those on a kernel the runner builds run last (runOrder), to give
+// that build the other rows' time.
 func (r *Runner) Matrix(ctx context.Context, progress io.Writer, opt MatrixOptions) []results.Row {
 	var es []matrixEntry
 	for k, e := range matrixEntries() {
@@ -233,8 +233,8 @@ func kernelJob(t Target) string { return "kernel " + t.Dir() }
 // cross-builds of each booted GOARCH's binaries, and after them, in a
 // third, the build:<recipe> kernels and beside those, in a fourth, the
 // cross-only rows' builds and vets (all at nice.Lowest, so that they take
-// what CPU the running guest leaves). A warm run finds all of it cached and does
-// next to nothing here. Rows that boot nothing (the notes) or whose
+// what CPU the running guest leaves). A warm run finds all of it cached
+// and does next to nothing here. Rows that boot nothing (the notes) or whose
 // emulator is missing get nothing ahead: they fail or note as before.
 func (r *Runner) startAhead(ctx context.Context, es []matrixEntry, order []int) *ahead {
 	gb := r.buildLow
@@ -248,7 +248,7 @@ func (r *Runner) startAhead(ctx context.Context, es []matrixEntry, order []int) 
 	var builds, vets, fetches, kernels []laneJob
 	var what []string
 	built := map[string]bool{}
-	cross := func(goarch string, crossOnly bool) {
+	prepare := func(goarch string, crossOnly bool) {
 		if built[goarch] || gb == nil {
 			return
 		}
@@ -263,16 +263,13 @@ func (r *Runner) startAhead(ctx context.Context, es []matrixEntry, order []int) 
 		// A cross-only row's build and vet (a minute or more per
 		// GOARCH when cold), whose result the row takes.
 		vets = append(vets, laneJob{key: vetJob(goarch), run: func(ctx context.Context) (any, error) {
-			if _, err := r.binariesWith(ctx, goarch, gb); err != nil {
-				return nil, err
-			}
-			return nil, gb.Vet(ctx, goarch)
+			return nil, r.buildAndVet(ctx, goarch, gb)
 		}})
 	}
 	for _, i := range order {
 		e := es[i]
 		if e.cross != nil {
-			cross(e.cross.GOARCH, true)
+			prepare(e.cross.GOARCH, true)
 			continue
 		}
 		t := *e.target
@@ -283,7 +280,7 @@ func (r *Runner) startAhead(ctx context.Context, es []matrixEntry, order []int) 
 		if _, err := r.emulator(t); err != nil {
 			continue
 		}
-		cross(t.Arch.GOARCH, false)
+		prepare(t.Arch.GOARCH, false)
 		job := laneJob{key: kernelJob(t)}
 		switch {
 		case strings.HasPrefix(t.Kernel, kernel.BuildPrefix):

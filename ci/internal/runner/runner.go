@@ -403,15 +403,21 @@ func (r *Runner) CrossOnly(ctx context.Context, a target.Arch) results.Row {
 	start := time.Now()
 	row := results.Row{Arch: a.GOARCH, Note: a.NoKVM}
 	if _, ok, err := r.ahead.take(ctx, vetJob(a.GOARCH)); ok {
-		// The matrix built and vetted it ahead.
-		row.Err = err
-	} else if _, err := r.binaries(ctx, a.GOARCH); err != nil {
-		row.Err = err
-	} else if err := r.build.Vet(ctx, a.GOARCH); err != nil {
-		row.Err = err
+		row.Err = err // the matrix built and vetted it ahead
+	} else {
+		row.Err = r.buildAndVet(ctx, a.GOARCH, r.build)
 	}
 	row.Wall = time.Since(start)
 	return row
+}
+
+// buildAndVet is a cross-only GOARCH's work: its binaries, built by gb,
+// and the vet of the suites for it.
+func (r *Runner) buildAndVet(ctx context.Context, goarch string, gb *gobuild.Builder) error {
+	if _, err := r.binariesWith(ctx, goarch, gb); err != nil {
+		return err
+	}
+	return gb.Vet(ctx, goarch)
 }
 
 // Metadata is written to metadata.json in each output directory.
